@@ -1,0 +1,50 @@
+"""Home page: what Crossroads is and what each page does, in plain words."""
+
+import streamlit as st
+
+st.title("Crossroads")
+st.markdown(
+    """
+**Should this problem be solved with classic machine learning, with generative AI, or with both?**
+Crossroads lets you answer that with your own data, measured rather than guessed.
+
+The idea comes from the AWS re:Invent 2024 workshop *DPR201 – Finding the right approach:
+bridging traditional ML with generative AI*: a small, fast classifier finds what a customer
+query is about, a sentiment model judges how urgent it is, and both are handed to a large
+language model, which then answers in a more controlled, consistent and predictable way.
+"""
+)
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    st.subheader(":material/table_chart: Data & Models")
+    st.markdown(
+        "Upload a table (CSV, TSV, Excel, Parquet, JSON Lines), pick the column to predict, "
+        "and compare linear, tree, random-forest and boosting models with cross-validation: "
+        "scores, training and prediction times, and SHAP charts that show *why* each model "
+        "predicts what it does."
+    )
+    st.page_link("pages/data_models.py", label="Open Data & Models", icon=":material/arrow_forward:")
+with c2:
+    st.subheader(":material/sentiment_satisfied: Sentiment")
+    st.markdown(
+        "Score the sentiment of a message or a whole column: Amazon Comprehend when you have "
+        "AWS credentials, and an offline analyzer for English and Japanese that needs nothing. "
+        "Both give the same result: POSITIVE, NEGATIVE, NEUTRAL or MIXED with four scores."
+    )
+    st.page_link("pages/sentiment.py", label="Open Sentiment", icon=":material/arrow_forward:")
+with c3:
+    st.subheader(":material/forum: Prompt Arena")
+    st.markdown(
+        "Put an intent classifier and sentiment in front of an LLM. See the raw prompt and the "
+        "classifier-contextualised prompt answer side by side, with tokens, latency and cost, "
+        "on Claude in Amazon Bedrock, a local server such as Ollama, or a small model built in."
+    )
+    st.page_link("pages/prompt_arena.py", label="Open Prompt Arena", icon=":material/arrow_forward:")
+
+st.divider()
+st.caption(
+    "Everything runs on your machine by default. Nothing is sent anywhere unless you choose "
+    "Amazon Comprehend, Amazon Bedrock or a local LLM server you configure yourself. "
+    "Your uploaded files are read, never changed."
+)

@@ -1,0 +1,17 @@
+"""Crossroads: the Streamlit entry point (``streamlit run streamlit_app.py``).
+
+It only declares the pages; each page lives in ``pages/`` and calls ``core``.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Crossroads", page_icon=":material/alt_route:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data_models.py", title="Data & Models", icon=":material/table_chart:"),
+    st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:"),
+    st.Page("pages/prompt_arena.py", title="Prompt Arena", icon=":material/forum:"),
+]
+
+st.navigation(PAGES).run()
