@@ -1,0 +1,138 @@
+"""UI helpers shared by the pages: table input, error display and downloads.
+
+Only rendering lives here; reading, checking and exporting are done by ``core``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import CrossroadsError
+from core.export import to_csv_bytes, to_json_bytes
+from core.io import SUPPORTED_EXTENSIONS, LoadedTable, list_sheets, load_table
+
+log = logging.getLogger("crossroads.ui")
+
+
+def show_error(exc: BaseException, *, what: str = "That") -> None:
+    """Show an exception as a friendly message, never a traceback.
+
+    Args:
+        exc: the exception caught by the page.
+        what: what was being done, for the fallback message (e.g. ``"Training"``).
+    """
+    if isinstance(exc, CrossroadsError):
+        st.error(str(exc), icon=":material/error:")
+        return
+    log.exception("unexpected error")  # full detail goes to the server log only
+    st.error(
+        f"{what} failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}). "
+        "Check the input and options and try again; if it keeps happening, please report it with the file you used.",
+        icon=":material/error:",
+    )
+
+
+@st.cache_data(show_spinner="Reading the file...", max_entries=8)
+def _load_cached(data: bytes, name: str, sheet: str | None, header: bool,
+                 column_names: tuple[str, ...], na_values: tuple[str, ...]) -> LoadedTable:
+    return load_table(data, name=name, sheet=sheet, header=header,
+                      column_names=list(column_names) or None, na_values=list(na_values))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sheets_cached(data: bytes, name: str) -> list[str]:
+    return list_sheets(data, name)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | None = None,
+                upload_help: str | None = None) -> LoadedTable | None:
+    """Let the user pick a sample or upload a table, and return it read.
+
+    Renders a source choice (when ``samples`` are given), a file uploader and a
+    "Reading options" expander (sheet, no header, column names, extra missing
+    markers). Read errors are shown with ``st.error``.
+
+    Args:
+        key: unique widget-key prefix for this page.
+        samples: display name -> zero-argument function returning a
+            :class:`core.io.LoadedTable`; the first is the default.
+        upload_help: help text for the uploader.
+
+    Returns:
+        The :class:`core.io.LoadedTable`, or ``None`` while nothing usable is chosen.
+    """
+    source = "Upload a file"
+    if samples:
+        source = st.radio("Data", ["Use a sample", "Upload a file"], horizontal=True, key=f"{key}_source")
+    if source == "Use a sample":
+        name = st.selectbox("Sample dataset", list(samples), key=f"{key}_sample")
+        try:
+            table = samples[name]()
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            show_error(exc, what="Loading the sample")
+            return None
+        st.caption(table.summary())
+        return table
+
+    up = st.file_uploader(
+        "Upload a table", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], key=f"{key}_upload",
+        help=upload_help or "CSV, TSV/TXT, Excel (.xlsx/.xls/.ods), Parquet or JSON Lines; any common encoding "
+                            "(UTF-8, Shift-JIS, Latin-1) and delimiter. Up to 200 MB. Your file is never changed.",
+    )
+    with st.expander("Reading options", icon=":material/tune:"):
+        c1, c2 = st.columns(2)
+        no_header = c1.checkbox("The first row is data (no header row)", key=f"{key}_noheader")
+        names = c1.text_input("Column names (comma-separated, optional)", key=f"{key}_names",
+                              help="One name per column, for files without a header row.")
+        na = c2.text_input("Extra missing-value markers (comma-separated)", key=f"{key}_na",
+                           placeholder="-200, unknown",
+                           help="Already read as missing: empty cells, NA, N/A, NaN, NULL, ?, -")
+        sheet = None
+        if up is not None and up.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+            try:
+                sheets = _sheets_cached(up.getvalue(), up.name)
+            except Exception as exc:  # noqa: BLE001
+                show_error(exc, what="Reading the workbook")
+                return None
+            if sheets:
+                sheet = c2.selectbox("Sheet", sheets, key=f"{key}_sheet")
+    if up is None:
+        st.info("Upload a file to begin" + (", or use a sample." if samples else "."), icon=":material/upload_file:")
+        return None
+    try:
+        table = _load_cached(up.getvalue(), up.name, sheet, not no_header, _split(names), _split(na))
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        show_error(exc, what="Reading the file")
+        return None
+    st.caption(table.summary())
+    if table.notes:
+        with st.expander("What was detected while reading", icon=":material/info:"):
+            for n in table.notes:
+                st.markdown(f"- {n}")
+    return table
+
+
+def download_buttons(df: pd.DataFrame, basename: str, key: str, json_obj: Any = None) -> None:
+    """Render CSV and JSON download buttons for a result table.
+
+    CSV cells are escaped against formula injection (:func:`core.export.to_csv_bytes`).
+
+    Args:
+        df: the table to download.
+        basename: file name without extension.
+        key: unique widget-key prefix.
+        json_obj: what the JSON file holds; defaults to ``df``'s rows.
+    """
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download CSV", to_csv_bytes(df), f"{basename}.csv", "text/csv",
+                       key=f"{key}_csv", icon=":material/download:")
+    c2.download_button("Download JSON", to_json_bytes(df if json_obj is None else json_obj), f"{basename}.json",
+                       "application/json", key=f"{key}_json", icon=":material/download:")
