@@ -27,8 +27,8 @@ class _OneLineParser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one ``error: ...`` line and exit status 2."""
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        self.exit(2, f"error: {message} (see `python -m core {self.prog.split()[-1]} --help`)\n"
-                  if " " in self.prog else f"error: {message} (see `python -m core --help`)\n")
+        where = "python -m core --help" if self.prog == "python -m core" else f"{self.prog} --help"
+        self.exit(2, f"error: {message} (see `{where}`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

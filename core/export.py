@@ -66,12 +66,23 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (np.floating,)):
-        return None if np.isnan(obj) else float(obj)
+        return float(obj) if np.isfinite(obj) else None
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, (pd.Timestamp,)):
         return obj.isoformat()
     return str(obj)
+
+
+def _sanitize(obj: Any) -> Any:
+    """Replace float NaN/inf (invalid in JSON) by ``None``, recursively."""
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_sanitize(v) for v in obj]
+    return obj
 
 
 def to_json_bytes(obj: Any) -> bytes:
@@ -87,4 +98,4 @@ def to_json_bytes(obj: Any) -> bytes:
     """
     if isinstance(obj, pd.DataFrame):
         obj = json.loads(obj.to_json(orient="records", force_ascii=False))
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default).encode("utf-8")
+    return json.dumps(_sanitize(obj), ensure_ascii=False, indent=2, default=_json_default).encode("utf-8")
