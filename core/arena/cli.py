@@ -52,8 +52,6 @@ def _provider(args):
     from .providers import auto_provider, make_provider
 
     if args.provider == "auto":
-        if args.model:
-            raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
         return auto_provider(region=args.region, profile=args.profile, base_url=args.base_url,
                              model_path=args.gguf)
     return make_provider(args.provider, args.model, region=args.region, profile=args.profile,
@@ -76,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--k must be at least 1.")
     if args.max_tokens < 1:
         raise ConfigError("--max-tokens must be at least 1.")
+    if args.provider == "auto" and args.model:
+        raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
     data = load_labelled_queries(args.train, args.text_column, args.label_column)
     clf = IntentClassifier().fit(data.texts, data.labels)
     provider = _provider(args)

@@ -1,0 +1,166 @@
+"""OpenAI-compatible provider against a REAL llama-cpp-python server on 127.0.0.1,
+and the embedded provider end to end, both on the bundled Gemma 3 270M GGUF.
+
+max_tokens stays small (16) so the whole file runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+
+from core.arena.prompts import RAW_TEMPLATE, completion_prompt  # noqa: E402
+from core.arena.providers import (EmbeddedProvider, OpenAICompatProvider, ProviderStatus,  # noqa: E402
+                                  auto_provider)
+from core.arena.providers.embedded import default_gguf_path, load_llama  # noqa: E402
+from core.arena.providers import openai_status, local_status  # noqa: E402
+from core.errors import ConfigError, ProviderError  # noqa: E402
+
+MAX_TOKENS = 16
+
+
+@pytest.fixture(scope="session")
+def gguf_path():
+    return default_gguf_path()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(gguf_path, tmp_path_factory):
+    """Start `python -m llama_cpp.server` on a free local port; yield its base URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama_server") / "server.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "1024", "--n_threads", "2", "--model_alias", "gemma-test"],
+            stdout=fh, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited early:\n{log.read_text(errors='replace')[-2000:]}")
+            try:
+                if requests.get(f"{base}/models", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+MESSAGES = [{"role": "user", "content": "<query>Where is my parcel?</query>"}]
+
+
+def test_server_model_list(llama_server):
+    prov = OpenAICompatProvider(llama_server)
+    assert prov.list_models() == ["gemma-test"]
+    status = openai_status(llama_server)
+    assert status.available and status.models == ["gemma-test"]
+    assert "127.0.0.1" in status.reason
+
+
+def test_server_generate(llama_server):
+    prov = OpenAICompatProvider(llama_server)  # model taken from /v1/models
+    r = prov.generate("You answer customers.", MESSAGES, MAX_TOKENS, 0.0)
+    assert r.provider == "openai" and r.model_id == "gemma-test"
+    assert r.input_tokens and r.input_tokens > 10
+    assert 1 <= r.output_tokens <= MAX_TOKENS
+    assert r.stop_reason in ("stop", "length")
+    assert r.latency_ms > 0
+
+
+def test_server_stream(llama_server):
+    prov = OpenAICompatProvider(llama_server, "gemma-test")
+    stream = prov.stream("You answer customers.", MESSAGES, MAX_TOKENS, 0.0)
+    chunks = list(stream)
+    r = stream.response
+    assert len(chunks) >= 2, "the answer should arrive in several SSE chunks"
+    assert "".join(chunks) == r.text
+    assert r.stop_reason in ("stop", "length")
+    assert r.latency_ms > 0
+
+
+def test_server_errors_are_provider_errors(llama_server):
+    bad_path = OpenAICompatProvider(llama_server.replace("/v1", "/nope"), "gemma-test")
+    with pytest.raises(ProviderError) as info:
+        bad_path.generate("s", MESSAGES, 4)
+    assert info.value.code == "HTTP404" and "Check the base URL" in str(info.value)
+    closed = OpenAICompatProvider(f"http://127.0.0.1:{_free_port()}/v1", "m")
+    with pytest.raises(ProviderError) as info:
+        closed.generate("s", MESSAGES, 4)
+    assert info.value.retryable and "is it running" in str(info.value)
+
+
+def test_bad_base_url_is_config_error():
+    with pytest.raises(ConfigError):
+        OpenAICompatProvider("localhost:11434")
+
+
+def test_embedded_generate_and_stream_agree(gguf_path):
+    prov = EmbeddedProvider()
+    assert "base model" in prov.description and prov.is_base_model
+    prompt = RAW_TEMPLATE.render(query="Where is my parcel?")
+    r = prov.generate(prompt.system, prompt.messages, MAX_TOKENS, 0.0)
+    llm = load_llama(gguf_path)
+    assert llm is prov.llama()  # loaded once, then reused
+    text, _ = completion_prompt(prompt.system, prompt.messages)
+    assert r.input_tokens == len(llm.tokenize(text.encode("utf-8"), add_bos=True))
+    assert 0 <= r.output_tokens <= MAX_TOKENS
+    assert r.stop_reason in ("stop", "length")
+    assert r.model_id == "gemma-3-270m-q4_k_m.gguf" and r.provider == "local"
+    stream = prov.stream(prompt.system, prompt.messages, MAX_TOKENS, 0.0)
+    chunks = list(stream)
+    assert "".join(chunks).strip() == stream.response.text == r.text  # greedy decoding: same text
+    assert stream.response.input_tokens == r.input_tokens
+
+
+def test_embedded_rejects_bad_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        EmbeddedProvider(tmp_path / "missing.gguf").generate("s", MESSAGES, 4)
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"NOTAGGUF" * 10)
+    with pytest.raises(ConfigError, match="not a GGUF"):
+        EmbeddedProvider(fake).generate("s", MESSAGES, 4)
+
+
+def test_embedded_prompt_too_long_for_context():
+    prov = EmbeddedProvider(n_ctx=256)
+    with pytest.raises(ConfigError, match="exceeds"):
+        prov.generate("s", [{"role": "user", "content": "<query>" + "word " * 400 + "</query>"}], 16)
+
+
+def test_local_status_and_auto_pick_order(gguf_path, llama_server):
+    st = local_status()
+    assert st.available and st.models == ["gemma-3-270m-q4_k_m.gguf"]
+    assert os.path.samefile(st.detail["path"], gguf_path)
+    srv = openai_status(llama_server)
+    no_bedrock = ProviderStatus("bedrock", False, "no credentials")
+    picked = auto_provider(statuses=[no_bedrock, srv, st], base_url=llama_server)
+    assert isinstance(picked, OpenAICompatProvider) and picked.model_id == "gemma-test"
+    no_server = ProviderStatus("openai", False, "nothing on 11434")
+    assert isinstance(auto_provider(statuses=[no_bedrock, no_server, st]), EmbeddedProvider)
+    with pytest.raises(ProviderError, match="nothing on 11434"):
+        auto_provider(statuses=[no_bedrock, no_server, ProviderStatus("local", False, "no llama")])
