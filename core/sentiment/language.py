@@ -1,0 +1,111 @@
+"""Local (offline) language detection for the sentiment backends.
+
+Method, chosen by cost (see ``benchmarks/sentiment_accuracy.py``):
+
+1. **Script counts** (Unicode ranges, microseconds, no data): any kana means
+   Japanese; Hangul means Korean; Arabic and Devanagari scripts mean Arabic and
+   Hindi; Han characters without kana are Chinese when there are at least 20 of
+   them... but short Han-only text (``最悪``) is far more often Japanese in this app,
+   so under 20 Han characters we answer ``ja`` and say so in a notice.
+2. **Latin-script text** of at least 20 characters is told apart between
+   English, Spanish, French, German, Italian and Portuguese with
+   ``lingua-language-detector`` restricted to those six languages and loaded
+   lazily (only their models are read, once per process). Shorter Latin text is
+   taken as English with a notice: n-gram detectors are unreliable there
+   (lingua calls "Hello" Italian), and Comprehend's own detector needs 20 characters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+#: Below this many characters, statistical detection is not attempted (Comprehend's own minimum too).
+MIN_DETECT_CHARS = 20
+
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+@dataclass
+class LanguageGuess:
+    """A detected language.
+
+    Attributes:
+        code: ISO 639-1 code (``"en"``, ``"ja"``...) or ``"und"`` when nothing could be detected.
+        score: confidence in [0, 1] (script share, or lingua's confidence).
+        method: ``"script"``, ``"lingua"`` or ``"default"``.
+        notices: explanations for the user (short text, assumption made).
+    """
+
+    code: str
+    score: float
+    method: str
+    notices: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1)
+def _latin_detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(
+        Language.ENGLISH, Language.SPANISH, Language.FRENCH, Language.GERMAN,
+        Language.ITALIAN, Language.PORTUGUESE,
+    ).build()
+
+
+_LINGUA_CODES = {"ENGLISH": "en", "SPANISH": "es", "FRENCH": "fr", "GERMAN": "de",
+                 "ITALIAN": "it", "PORTUGUESE": "pt"}
+
+
+def detect_language(text: str) -> LanguageGuess:
+    """Guess the language of ``text`` offline.
+
+    Args:
+        text: any string.
+
+    Returns:
+        A :class:`LanguageGuess`; ``code`` is ``"und"`` when the text has no letters.
+    """
+    kana = len(_KANA.findall(text))
+    han = len(_HAN.findall(text))
+    counts = {
+        "ko": len(_HANGUL.findall(text)),
+        "ar": len(_ARABIC.findall(text)),
+        "hi": len(_DEVANAGARI.findall(text)),
+        "latin": len(_LATIN.findall(text)),
+        "cjk": kana + han,
+    }
+    letters = sum(counts.values())
+    if letters == 0:
+        return LanguageGuess("und", 0.0, "script", ["No letters found: cannot tell the language."])
+    top = max(counts, key=counts.get)
+    share = counts[top] / letters
+    if top == "cjk":
+        if kana:
+            return LanguageGuess("ja", share, "script")
+        if han >= MIN_DETECT_CHARS:
+            return LanguageGuess("zh", share, "script",
+                                 ["Han characters without kana: detected as Chinese. "
+                                  "Choose Japanese explicitly if this is Japanese."])
+        return LanguageGuess("ja", share * 0.5, "script",
+                             ["Short text in Han characters only: assumed Japanese. "
+                              "Choose the language explicitly if this is Chinese."])
+    if top != "latin":
+        return LanguageGuess(top, share, "script")
+    if len(text.strip()) < MIN_DETECT_CHARS:
+        return LanguageGuess("en", share * 0.5, "default",
+                             [f"Text shorter than {MIN_DETECT_CHARS} characters: assumed English. "
+                              "Choose the language explicitly if it is not English."])
+    try:
+        values = _latin_detector().compute_language_confidence_values(text)
+    except ImportError:  # lingua not installed: English by default, said so
+        return LanguageGuess("en", share * 0.5, "default",
+                             ["Latin-script text assumed English (lingua-language-detector is not installed)."])
+    best = values[0]
+    return LanguageGuess(_LINGUA_CODES.get(best.language.name, "en"), float(best.value), "lingua")

