@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
-from core.errors import ConfigError, ProviderError
+from core.errors import ConfigError, CrossroadsError, DataError, ProviderError
 
 from .cache import ResponseCache, cache_key
 from .pricing import PriceTable, load_prices
@@ -73,7 +73,9 @@ class QueryAnalysis:
         sentiment: ``"POSITIVE"|"NEGATIVE"|"NEUTRAL"|"MIXED"``.
         sentiment_score: ``{"Positive", "Negative", "Neutral", "Mixed"}`` -> [0, 1].
         language_code: e.g. ``"en"``, ``"ja"``.
-        urgency: ``"high"|"medium"|"low"`` (:func:`urgency_from_sentiment`).
+        urgency: ``"high"|"medium"|"low"`` (:func:`urgency_from_sentiment`), or
+            ``"unknown"`` when the sentiment could not be measured.
+        notes: what the user should know (e.g. sentiment unavailable for this language).
     """
 
     query: str
@@ -84,6 +86,7 @@ class QueryAnalysis:
     sentiment_score: dict[str, float]
     language_code: str
     urgency: str
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``top_k`` as ``[{"label", "probability"}]``)."""
@@ -123,12 +126,18 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
 
         def sentiment_fn(text):
             return analyze(text, language=language, backend=sentiment_backend)
-    sres = sentiment_fn(query)
+    try:
+        sres = sentiment_fn(query)
+    except DataError as exc:  # e.g. a language the sentiment backend does not support
+        return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
+                             sentiment="UNKNOWN", sentiment_score={}, language_code="unknown",
+                             urgency="unknown", notes=[f"Sentiment not available: {exc}"])
     scores = {str(kk): float(v) for kk, v in dict(sres.sentiment_score).items()}
     return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
                          sentiment=str(sres.sentiment), sentiment_score=scores,
                          language_code=str(sres.language_code),
-                         urgency=urgency_from_sentiment(sres.sentiment, scores))
+                         urgency=urgency_from_sentiment(sres.sentiment, scores),
+                         notes=list(getattr(sres, "notices", []) or []))
 
 
 def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW_TEMPLATE,
@@ -326,7 +335,7 @@ def respond(query: str, classifier: Any, provider: LLMProvider, *, k: int = 3,
 
 #: Columns of :func:`run_batch`'s table, in order.
 BATCH_COLUMNS = (
-    ["query", "category", "confidence", "top_k", "sentiment", "urgency", "language"]
+    ["query", "category", "confidence", "top_k", "sentiment", "urgency", "language", "notes"]
     + [f"{arm}_{col}" for arm in ARMS for col in
        ("response", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "stop_reason",
         "cached", "prompt")]
@@ -340,7 +349,8 @@ def result_row(result: ArenaResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "query": a.query, "category": a.category, "confidence": round(a.confidence, 4),
         "top_k": "; ".join(f"{lab} {p:.2f}" for lab, p in a.top_k),
-        "sentiment": a.sentiment, "urgency": a.urgency, "language": a.language_code, "error": "",
+        "sentiment": a.sentiment, "urgency": a.urgency, "language": a.language_code,
+        "notes": " ".join(a.notes), "error": "",
     }
     for name, arm in result.arms.items():
         r = arm.response
@@ -383,10 +393,11 @@ def run_batch(queries: Iterable[str], classifier: Any, provider: LLMProvider, *,
     for i, q in enumerate(items, start=1):
         try:
             row = result_row(respond(q, classifier, provider, **options))
-        except (ProviderError, ConfigError) as exc:
+        except CrossroadsError as exc:
             row = {c: None for c in BATCH_COLUMNS}
             row.update(query=q, error=str(exc))
-            if isinstance(exc, ConfigError) or not exc.retryable:
+            if not (isinstance(exc, DataError)
+                    or (isinstance(exc, ProviderError) and exc.retryable)):
                 stopped = str(exc)
         rows.append(row)
         if progress is not None:
