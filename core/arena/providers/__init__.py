@@ -79,7 +79,7 @@ def bedrock_status(*, region: str | None = None, profile: str | None = None,
                                   f"AWS credentials found but Bedrock in {prov.region} is unreachable "
                                   "from this machine.", [], label, {"region": prov.region})
         remote = []
-    models = prov.list_models() if remote else list(BUILTIN_MODEL_IDS)
+    models = prov.rank_models(remote) if remote else list(BUILTIN_MODEL_IDS)
     reason = (f"AWS credentials found; {len(models)} Claude models listed in {prov.region}."
               if remote else
               "AWS credentials found; listing models is not permitted, so a built-in list of "

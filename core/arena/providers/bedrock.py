@@ -396,8 +396,10 @@ class BedrockProvider(LLMProvider):
             log.info("Bedrock model listing unavailable (%s); using the built-in list",
                      type(exc).__name__)
             found = []
-        if not found:
-            return list(BUILTIN_MODEL_IDS)
+        return self.rank_models(found) if found else list(BUILTIN_MODEL_IDS)
+
+    def rank_models(self, model_ids: list[str]) -> list[str]:
+        """Order model IDs: ``global.`` profiles, this region's geography, plain IDs, other profiles."""
         geo = _geo_prefix(self.region)
 
         def rank(mid: str) -> tuple[int, str]:
@@ -409,7 +411,7 @@ class BedrockProvider(LLMProvider):
                 return (3, mid)
             return (2, mid)
 
-        return sorted(dict.fromkeys(found), key=rank)
+        return sorted(dict.fromkeys(model_ids), key=rank)
 
     def _list_remote(self) -> list[str]:
         from botocore.exceptions import ClientError
