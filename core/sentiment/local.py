@@ -226,6 +226,11 @@ class LocalBackend(SentimentBackend):
             guess = detect_language(text)
             lang = guess.code
             notices.extend(guess.notices)
+        if lang == "und":  # no letters at all (numbers, symbols): nothing carries sentiment
+            notices.append("No letters to analyse: reported as NEUTRAL.")
+            scores = scores_from_evidence(0, 0, 1.0)
+            return SentimentResult(sentiment="NEUTRAL", sentiment_score=scores, language_code="und",
+                                   backend=self.name, notices=notices, seconds=time.perf_counter() - start)
         if lang not in LOCAL_LANGUAGES:
             name = SUPPORTED_LANGUAGES.get(lang, lang)
             raise DataError(f"the local backend analyses English and Japanese only, not {name} ({lang}): "
