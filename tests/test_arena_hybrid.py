@@ -78,6 +78,7 @@ def test_respond_sends_both_prompts_and_prices_them(classifier):
     # us. Sonnet 4.6 regional price: $3.30 in / $16.50 out per 1M tokens.
     assert raw.cost_usd == pytest.approx((raw.response.input_tokens * 3.3 + 20 * 16.5) / 1e6)
     assert cx.response.input_tokens > raw.response.input_tokens
+    assert raw.sent == raw.prompt.as_text() and raw.sent.startswith("[system]\n")
     json.dumps(res.to_dict())  # JSON-ready
 
 

@@ -128,6 +128,7 @@ def test_embedded_generate_and_stream_agree(gguf_path):
     assert llm is prov.llama()  # loaded once, then reused
     text, _ = completion_prompt(prompt.system, prompt.messages)
     assert r.input_tokens == len(llm.tokenize(text.encode("utf-8"), add_bos=True))
+    assert prov.prompt_as_sent(prompt.system, prompt.messages) == text
     assert 0 <= r.output_tokens <= MAX_TOKENS
     assert r.stop_reason in ("stop", "length")
     assert r.model_id == "gemma-3-270m-q4_k_m.gguf" and r.provider == "local"

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         arm = result.arms[name]
         r = arm.response
         out.write(f"\n=== {name} ===\n")
-        out.write("prompt:\n" + _indent(arm.prompt.as_text()) + "\n")
+        out.write("prompt:\n" + _indent(arm.sent or arm.prompt.as_text()) + "\n")
         out.write("response:\n" + _indent(r.text or "(empty)") + "\n")
         out.write(f"input tokens: {r.input_tokens}\noutput tokens: {r.output_tokens}\n")
         out.write(f"latency ms: {r.latency_ms:.0f}{' (cached answer)' if r.cached else ''}\n")

@@ -174,6 +174,8 @@ class ArmResult:
         cost_usd: price of the call in USD (``None`` if the model has no price);
             for a cached answer it is the original call's price.
         charged_usd: what this run cost: ``0.0`` when served from the cache.
+        sent: the prompt exactly as the provider sent it (for a base model,
+            the few-shot completion prompt), for display.
     """
 
     name: str
@@ -181,11 +183,13 @@ class ArmResult:
     response: LLMResponse
     cost_usd: float | None
     charged_usd: float | None
+    sent: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"name": self.name, "prompt": self.prompt.to_dict(), "response": self.response.to_dict(),
-                "cost_usd": self.cost_usd, "charged_usd": self.charged_usd}
+        return {"name": self.name, "prompt": self.prompt.to_dict(), "sent": self.sent,
+                "response": self.response.to_dict(), "cost_usd": self.cost_usd,
+                "charged_usd": self.charged_usd}
 
 
 def _effective_temperature(provider: LLMProvider, temperature: float | None) -> float | None:
@@ -208,7 +212,8 @@ def _cost(provider: LLMProvider, response: LLMResponse, prices: PriceTable) -> f
 def _arm(name: str, provider: LLMProvider, prompt: RenderedPrompt, response: LLMResponse,
          prices: PriceTable) -> ArmResult:
     cost = _cost(provider, response, prices)
-    return ArmResult(name, prompt, response, cost, 0.0 if response.cached else cost)
+    return ArmResult(name, prompt, response, cost, 0.0 if response.cached else cost,
+                     provider.prompt_as_sent(prompt.system, prompt.messages))
 
 
 def run_prompt(provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int = 256,
@@ -357,7 +362,7 @@ def result_row(result: ArenaResult) -> dict[str, Any]:
         row.update({f"{name}_response": r.text, f"{name}_input_tokens": r.input_tokens,
                     f"{name}_output_tokens": r.output_tokens, f"{name}_latency_ms": r.latency_ms,
                     f"{name}_cost_usd": arm.cost_usd, f"{name}_stop_reason": r.stop_reason,
-                    f"{name}_cached": r.cached, f"{name}_prompt": arm.prompt.as_text()})
+                    f"{name}_cached": r.cached, f"{name}_prompt": arm.sent or arm.prompt.as_text()})
     return row
 
 

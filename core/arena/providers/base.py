@@ -245,6 +245,15 @@ class LLMProvider(ABC):
     def list_models(self) -> list[str]:
         """Model IDs this provider can use (may call the configured endpoint)."""
 
+    def prompt_as_sent(self, system: str, messages: Sequence[Message]) -> str:
+        """The prompt exactly as this provider sends it, as text for display.
+
+        Chat providers send the system prompt and the messages as they are;
+        a base model gets a few-shot completion prompt (overridden there).
+        """
+        body = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+        return f"[system]\n{system}\n\n{body}" if system else body
+
     def cache_identity(self) -> dict[str, Any]:
         """What identifies this provider in a cache key: never credentials."""
         return {"provider": self.name, "model": self.model_id}

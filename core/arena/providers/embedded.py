@@ -179,6 +179,12 @@ class EmbeddedProvider(LLMProvider):
         """The one model this provider runs (its file name)."""
         return [self.model_id]
 
+    def prompt_as_sent(self, system, messages) -> str:
+        """The few-shot completion prompt fed to the base model (or the chat, if ``few_shot=False``)."""
+        if self.few_shot:
+            return completion_prompt(system, messages)[0]
+        return super().prompt_as_sent(system, messages)
+
     def _prompt(self, system, messages) -> tuple[str, list[str]]:
         return completion_prompt(system, messages)
 
@@ -208,8 +214,6 @@ class EmbeddedProvider(LLMProvider):
                         max_tokens=max_tokens, temperature=temp)
                     text = out["choices"][0]["message"]["content"] or ""
             except (ValueError, RuntimeError) as exc:
-                if isinstance(exc, ConfigError):
-                    raise
                 raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
             latency = now_ms() - start
         usage = out.get("usage") or {}
@@ -251,8 +255,6 @@ class EmbeddedProvider(LLMProvider):
                     if choice.get("finish_reason"):
                         stop_reason = choice["finish_reason"]
             except (ValueError, RuntimeError) as exc:
-                if isinstance(exc, ConfigError):
-                    raise
                 raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
             latency = now_ms() - start
         text = "".join(parts)

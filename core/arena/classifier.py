@@ -1,0 +1,504 @@
+"""Intent classifier for customer-support queries, in English and Japanese.
+
+This is the "classic ML" half of the DPR201 design (the workshop used SageMaker
+Linear Learner, multiclass): a linear model that finds a query's category so the
+category, its probability and the alternatives can go into the LLM prompt.
+
+Model
+-----
+A scikit-learn :class:`~sklearn.pipeline.Pipeline`::
+
+    FeatureUnion(
+        word = TfidfVectorizer(analyzer=MixedScriptTokenizer(...), sublinear_tf=True),  # word uni+bigrams
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+    ) -> LogisticRegression(C=10, class_weight="balanced", max_iter=2000)
+
+Text is NFKC-normalised and lower-cased first (full-width ``？`` and ``１２``
+become ``?`` and ``12``, half-width katakana become full-width).
+
+Japanese
+--------
+Japanese is written without spaces, so a regular-expression word tokenizer sees
+a whole clause as one "word". Two remedies were measured (``benchmarks/ja_tokenizer.py``,
+macro F1 / accuracy, stratified 5-fold CV, mean over folds; scikit-learn 1.9.1,
+janome 0.5.1, SudachiPy 0.7.0 + sudachidict-core, fugashi 1.5.2 + unidic-lite 1.0.8):
+
+==========================================  ==================  ==================
+Features                                    our sample (ja, 200)  xSID-ja (399, 9 cl.)
+==========================================  ==================  ==================
+char n-grams (1-4) only                     0.888 / 0.890       0.826 / 0.945
+regex words + char n-grams                  0.890 / 0.890       0.830 / 0.947
+janome words + char n-grams                 0.910 / 0.910       0.840 / 0.952
+sudachi words + char n-grams                0.905 / 0.905       0.828 / 0.947
+fugashi (unidic-lite) words + char n-grams  0.900 / 0.900       0.835 / 0.950
+janome words only                           0.838 / 0.840       0.752 / 0.927
+==========================================  ==================  ==================
+
+(Figures printed by ``python benchmarks/ja_tokenizer.py`` on 2026-11-30; rerun it
+to refresh them.) Character n-grams alone are already strong; adding a
+dictionary tokenizer's words gives a small, consistent gain on both sets, and
+janome is the best of the three while being pure Python with its dictionary
+bundled in the wheel (no compiler, no separate dictionary download). So the
+default is ``japanese_tokenizer="janome"``; ``"sudachi"``, ``"fugashi"`` and
+``None`` (character n-grams only for Japanese) remain available. The
+tokenizer is only called on the Japanese runs of a text, so English corpora
+(banking77) pay nothing for it.
+
+Persistence
+-----------
+An :class:`IntentClassifier` is a plain object that can be pickled by *our own*
+code (for example ``st.cache_resource`` or the Decide page). Never unpickle a
+file a user uploaded: pickle runs code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate as sk_cross_validate
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from core.errors import DataError
+
+#: Dictionary tokenizers for Japanese that can be chosen, and the PyPI packages they need.
+JAPANESE_TOKENIZERS = {
+    "janome": "janome",
+    "sudachi": "sudachipy + sudachidict-core",
+    "fugashi": "fugashi + unidic-lite",
+}
+#: Default Japanese tokenizer, chosen by measurement (see the module docstring).
+DEFAULT_JAPANESE_TOKENIZER = "janome"
+
+# Runs of hiragana, katakana (incl. the prolonged sound mark) and CJK ideographs.
+_JA_RUN = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ]+")
+_WORD = re.compile(r"\w+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC-normalise and lower-case ``text`` (full-width ASCII and half-width kana unified).
+
+    Args:
+        text: any string.
+
+    Returns:
+        The normalised string (same meaning; ``"ＡＢＣ？"`` -> ``"abc?"``).
+    """
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def contains_japanese(text: str) -> bool:
+    """Return ``True`` when ``text`` has at least one kana or kanji character."""
+    return bool(_JA_RUN.search(text))
+
+
+class MixedScriptTokenizer:
+    """Word tokenizer for English/Japanese text; a picklable callable ``str -> list[str]``.
+
+    Non-Japanese parts are split on ``\\w+``. Runs of Japanese characters are
+    split by a dictionary tokenizer (``janome``, ``sudachi`` in mode A, or
+    ``fugashi`` with unidic-lite), or, with ``backend=None``, dropped from the
+    word features (the character n-grams then carry Japanese alone). Word
+    bigrams are added when ``ngram_range`` is ``(1, 2)``.
+
+    Args:
+        backend: ``"janome"``, ``"sudachi"``, ``"fugashi"`` or ``None``.
+        ngram_range: ``(min_n, max_n)`` of word n-grams to emit.
+
+    Raises:
+        DataError: unknown backend, or its package is not installed.
+    """
+
+    def __init__(self, backend: str | None = DEFAULT_JAPANESE_TOKENIZER, ngram_range: tuple[int, int] = (1, 2)):
+        if backend is not None and backend not in JAPANESE_TOKENIZERS:
+            raise DataError(
+                f"unknown Japanese tokenizer {backend!r}; choose one of {sorted(JAPANESE_TOKENIZERS)} or None."
+            )
+        self.backend = backend
+        self.ngram_range = tuple(ngram_range)
+        self._impl = None
+
+    # -- pickling: the native tokenizers are rebuilt lazily after unpickling --
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_impl"] = None
+        return state
+
+    def _split_japanese(self, run: str) -> list[str]:
+        if self.backend is None:
+            return []
+        if self._impl is None:
+            self._impl = _make_backend(self.backend)
+        return self._impl(run)
+
+    def tokens(self, text: str) -> list[str]:
+        """Return the word tokens (unigrams only) of an already normalised ``text``."""
+        out: list[str] = []
+        pos = 0
+        for m in _JA_RUN.finditer(text):
+            out.extend(_WORD.findall(text[pos:m.start()]))
+            out.extend(self._split_japanese(m.group()))
+            pos = m.end()
+        out.extend(_WORD.findall(text[pos:]))
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        toks = self.tokens(normalize_text(text))
+        lo, hi = self.ngram_range
+        grams: list[str] = []
+        for n in range(lo, hi + 1):
+            grams.extend(" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1))
+        return grams
+
+    def __repr__(self) -> str:
+        return f"MixedScriptTokenizer(backend={self.backend!r}, ngram_range={self.ngram_range})"
+
+
+def _make_backend(name: str):
+    """Build a ``str -> list[str]`` surface-form splitter for Japanese (lazy import)."""
+    try:
+        if name == "janome":
+            from janome.tokenizer import Tokenizer
+
+            tok = Tokenizer(wakati=True)
+            return lambda s: [t for t in tok.tokenize(s) if t.strip()]
+        if name == "sudachi":
+            from sudachipy import Dictionary, SplitMode
+
+            tok = Dictionary(dict="core").create(mode=SplitMode.A)
+            return lambda s: [m.surface() for m in tok.tokenize(s) if m.surface().strip()]
+        if name == "fugashi":
+            import fugashi
+
+            tagger = fugashi.Tagger()  # finds unidic-lite's bundled dictionary
+            return lambda s: [w.surface for w in tagger(s) if w.surface.strip()]
+    except ImportError as exc:
+        raise DataError(
+            f"the Japanese tokenizer {name!r} needs the package(s) {JAPANESE_TOKENIZERS[name]}: "
+            f"pip install them, or choose japanese_tokenizer=None ({exc})."
+        ) from exc
+    raise DataError(f"unknown Japanese tokenizer {name!r}.")
+
+
+def _check_texts(texts: Any, what: str = "texts") -> list[str]:
+    if isinstance(texts, str):
+        raise DataError(f"{what} must be a list of strings, not a single string; wrap it in a list.")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise DataError(f"{what} must be a list of strings, got {type(texts).__name__}.") from None
+    out = []
+    for i, t in enumerate(items):
+        if t is None or (isinstance(t, float) and math.isnan(t)):
+            raise DataError(f"{what}[{i}] is missing (empty cell); remove that row or fill it in.")
+        if not isinstance(t, str):
+            t = str(t)
+        if not t.strip():
+            raise DataError(f"{what}[{i}] is blank; every query needs some text.")
+        out.append(t)
+    return out
+
+
+class IntentClassifier:
+    """TF-IDF (word + character n-grams) -> logistic regression intent classifier.
+
+    Args:
+        japanese_tokenizer: ``"janome"`` (default, measured best), ``"sudachi"``,
+            ``"fugashi"`` or ``None`` (Japanese handled by character n-grams only).
+        char_ngram_range: character n-gram sizes, ``(1, 4)`` by default.
+        word_ngram_range: word n-gram sizes, ``(1, 2)`` by default.
+        C: inverse regularisation strength of the logistic regression.
+        class_weight: ``"balanced"`` (default: rare intents are not drowned) or ``None``.
+        max_iter: solver iterations.
+        random_state: seed for the cross-validation shuffles.
+
+    Attributes:
+        pipeline: the scikit-learn ``Pipeline`` (``features`` -> ``model``), fitted by :meth:`fit`.
+        classes_: the labels, sorted, as a list of ``str`` (after :meth:`fit`).
+        n_train_: number of training examples.
+    """
+
+    def __init__(
+        self,
+        *,
+        japanese_tokenizer: str | None = DEFAULT_JAPANESE_TOKENIZER,
+        char_ngram_range: tuple[int, int] = (1, 4),
+        word_ngram_range: tuple[int, int] = (1, 2),
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ):
+        if japanese_tokenizer is not None and japanese_tokenizer not in JAPANESE_TOKENIZERS:
+            raise DataError(
+                f"unknown Japanese tokenizer {japanese_tokenizer!r}; choose one of "
+                f"{sorted(JAPANESE_TOKENIZERS)} or None."
+            )
+        self.japanese_tokenizer = japanese_tokenizer
+        self.char_ngram_range = tuple(char_ngram_range)
+        self.word_ngram_range = tuple(word_ngram_range)
+        self.C = float(C)
+        self.class_weight = class_weight
+        self.max_iter = int(max_iter)
+        self.random_state = int(random_state)
+        self.pipeline: Pipeline | None = None
+        self.n_train_ = 0
+
+    # ------------------------------------------------------------------ build
+    def build_pipeline(self) -> Pipeline:
+        """Return a new, unfitted scikit-learn ``Pipeline`` with this object's settings."""
+        word = TfidfVectorizer(
+            analyzer=MixedScriptTokenizer(self.japanese_tokenizer, self.word_ngram_range),
+            sublinear_tf=True, min_df=1,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=self.char_ngram_range, preprocessor=normalize_text,
+            sublinear_tf=True, min_df=1,
+        )
+        model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        return Pipeline([("features", FeatureUnion([("word", word), ("char", char)])), ("model", model)])
+
+    @staticmethod
+    def _check_labelled(texts: Any, labels: Any) -> tuple[list[str], list[str]]:
+        x = _check_texts(texts)
+        y = _check_texts(labels, "labels")
+        if len(x) != len(y):
+            raise DataError(f"got {len(x)} texts but {len(y)} labels; they must pair up one to one.")
+        if not x:
+            raise DataError("no training examples; give at least two labelled queries per category.")
+        counts = pd.Series(y).value_counts()
+        if len(counts) < 2:
+            raise DataError(
+                f"every example has the same label ({counts.index[0]!r}); a classifier needs at least two "
+                "categories. Check the label column."
+            )
+        single = sorted(counts[counts < 2].index)
+        if single:
+            shown = ", ".join(repr(c) for c in single[:10]) + (" ..." if len(single) > 10 else "")
+            raise DataError(
+                f"{len(single)} categor{'y has' if len(single) == 1 else 'ies have'} only one example "
+                f"({shown}); add examples or remove those rows (at least 2 per category)."
+            )
+        return x, y
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "IntentClassifier":
+        """Train on labelled queries.
+
+        Args:
+            texts: ``n`` query strings (any language mix of English and Japanese).
+            labels: ``n`` category labels (converted to ``str``).
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            DataError: lengths differ, a text or label is missing/blank, fewer
+                than two categories, or a category with a single example.
+        """
+        x, y = self._check_labelled(texts, labels)
+        pipe = self.build_pipeline()
+        pipe.fit(x, y)
+        self.pipeline = pipe
+        self.n_train_ = len(x)
+        return self
+
+    @property
+    def classes_(self) -> list[str]:
+        """Sorted category labels (``list[str]``); raises :class:`DataError` before :meth:`fit`."""
+        return [str(c) for c in self._fitted().classes_]
+
+    def _fitted(self) -> Pipeline:
+        if self.pipeline is None:
+            raise DataError("the classifier is not trained yet; call fit(texts, labels) first.")
+        return self.pipeline
+
+    # ------------------------------------------------------------- prediction
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities.
+
+        Args:
+            texts: ``n`` query strings.
+
+        Returns:
+            ``float`` array of shape ``(n, len(classes_))``; each row sums to 1
+            (probabilities, not log-odds); columns follow :attr:`classes_`.
+
+        Raises:
+            DataError: not fitted, or a text is missing/blank.
+        """
+        pipe = self._fitted()
+        return pipe.predict_proba(_check_texts(texts))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """Most probable category of each text: a ``list[str]`` of length ``n``."""
+        proba = self.predict_proba(texts)
+        classes = self.classes_
+        return [classes[i] for i in proba.argmax(axis=1)]
+
+    def predict_top_k(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most probable categories of one query.
+
+        Args:
+            text: one query string.
+            k: how many to return (capped at the number of classes; ``k >= 1``).
+
+        Returns:
+            ``[(label, probability), ...]`` sorted by decreasing probability;
+            probabilities are in [0, 1] and sum to at most 1.
+
+        Raises:
+            DataError: not fitted, blank text, or ``k < 1``.
+        """
+        if not isinstance(text, str):
+            raise DataError(f"the query must be a string, got {type(text).__name__}.")
+        if int(k) < 1:
+            raise DataError(f"k must be at least 1, got {k}.")
+        proba = self.predict_proba([text])[0]
+        classes = self.classes_
+        order = np.argsort(-proba, kind="stable")[: int(k)]
+        return [(classes[i], float(proba[i])) for i in order]
+
+    # -------------------------------------------------------- cross-validation
+    def cross_validate(self, texts: Sequence[str], labels: Sequence[str], folds: int = 5) -> dict:
+        """Stratified k-fold cross-validation of a fresh pipeline with these settings.
+
+        The number of folds is lowered to the size of the smallest category
+        when that is smaller than ``folds`` (stratification needs one example
+        of every category per fold); ``folds_used`` says what was done.
+        ``self`` is not fitted or changed.
+
+        Args:
+            texts: ``n`` query strings.
+            labels: ``n`` labels.
+            folds: requested number of folds (``>= 2``).
+
+        Returns:
+            ``dict`` with ``accuracy_mean``, ``accuracy_std``, ``macro_f1_mean``,
+            ``macro_f1_std`` (fractions in [0, 1]), ``accuracy_folds`` and
+            ``macro_f1_folds`` (lists of floats), ``folds_requested``,
+            ``folds_used``, ``n_samples``, ``n_classes``, ``fit_seconds``
+            (mean seconds per fold fit) and ``note`` (``str``, empty unless
+            the folds were reduced).
+
+        Raises:
+            DataError: bad input as in :meth:`fit`, or ``folds < 2``.
+        """
+        if int(folds) < 2:
+            raise DataError(f"cross-validation needs at least 2 folds, got {folds}.")
+        x, y = self._check_labelled(texts, labels)
+        smallest = int(pd.Series(y).value_counts().min())
+        used = min(int(folds), smallest)
+        note = ""
+        if used < int(folds):
+            note = (f"{folds} folds requested but the smallest category has {smallest} examples, "
+                    f"so {used} folds were used.")
+        cv = StratifiedKFold(n_splits=used, shuffle=True, random_state=self.random_state)
+        res = sk_cross_validate(self.build_pipeline(), x, y, cv=cv, scoring=("accuracy", "f1_macro"), n_jobs=1)
+        acc = [float(v) for v in res["test_accuracy"]]
+        f1 = [float(v) for v in res["test_f1_macro"]]
+        return {
+            "accuracy_mean": float(np.mean(acc)), "accuracy_std": float(np.std(acc)),
+            "macro_f1_mean": float(np.mean(f1)), "macro_f1_std": float(np.std(f1)),
+            "accuracy_folds": acc, "macro_f1_folds": f1,
+            "folds_requested": int(folds), "folds_used": used,
+            "n_samples": len(x), "n_classes": int(pd.Series(y).nunique()),
+            "fit_seconds": float(np.mean(res["fit_time"])), "note": note,
+        }
+
+    def __repr__(self) -> str:
+        state = f"fitted on {self.n_train_} examples, {len(self.classes_)} classes" if self.pipeline else "not fitted"
+        return f"IntentClassifier(japanese_tokenizer={self.japanese_tokenizer!r}, C={self.C}; {state})"
+
+
+@dataclass
+class LabelledQueries:
+    """Texts and labels read from a table; unpacks as ``texts, labels = ...``.
+
+    Attributes:
+        texts: query strings (``list[str]``), missing/blank rows removed.
+        labels: their labels as ``str``.
+        n_dropped: rows removed because the text or the label was missing/blank.
+        name: the table's name (file name) for display.
+        notes: what was detected or changed, in plain words.
+    """
+
+    texts: list[str]
+    labels: list[str]
+    n_dropped: int = 0
+    name: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return iter((self.texts, self.labels))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def load_labelled_queries(source: Any, text_column: str, label_column: str) -> LabelledQueries:
+    """Read labelled queries from a file, its bytes, a ``LoadedTable`` or a ``DataFrame``.
+
+    Files go through :func:`core.io.load_table` (CSV/TSV, Excel, Parquet,
+    JSON Lines; encoding and delimiter detected). Rows whose text or label is
+    missing or blank are dropped and counted. Labels become strings (``1`` ->
+    ``"1"``); texts keep their content (embedded newlines are kept).
+
+    Args:
+        source: a path (``str``/``PathLike``), raw ``bytes``, a
+            ``core.io.LoadedTable`` or a ``pandas.DataFrame``.
+        text_column: name of the column holding the query text.
+        label_column: name of the column holding the category.
+
+    Returns:
+        A :class:`LabelledQueries`.
+
+    Raises:
+        DataError: unreadable file, missing column, same column for both, or
+            no usable row left.
+    """
+    notes: list[str] = []
+    if isinstance(source, pd.DataFrame):
+        frame, name = source, "table"
+    elif hasattr(source, "frame") and isinstance(getattr(source, "frame"), pd.DataFrame):
+        frame, name = source.frame, getattr(source, "name", "") or "table"
+        notes.extend(getattr(source, "notes", []) or [])
+    else:
+        from core.io import load_table
+
+        loaded = load_table(source)
+        frame, name = loaded.frame, loaded.name
+        notes.extend(loaded.notes)
+    cols = [str(c) for c in frame.columns]
+    for what, col in (("text", text_column), ("label", label_column)):
+        if col not in frame.columns:
+            raise DataError(f"{name}: no {what} column {col!r}; the columns are {cols}.")
+    if text_column == label_column:
+        raise DataError("the text column and the label column must be different columns.")
+    text = frame[text_column]
+    label = frame[label_column]
+    label_str = label.map(lambda v: None if pd.isna(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip())
+    text_str = text.map(lambda v: None if pd.isna(v) else str(v))
+    keep = text_str.map(lambda v: bool(v and v.strip())) & label_str.map(lambda v: bool(v))
+    n_dropped = int((~keep).sum())
+    if n_dropped:
+        notes.append(f"{n_dropped} row(s) without a text or a label were left out.")
+    texts = text_str[keep].tolist()
+    labels = label_str[keep].tolist()
+    if not texts:
+        raise DataError(f"{name}: no row has both a {text_column!r} text and a {label_column!r} label.")
+    return LabelledQueries(texts=texts, labels=labels, n_dropped=n_dropped, name=str(name), notes=notes)
+
+
+def sample_queries_path():
+    """Path of the bundled customer-support sample (``data/support_queries.csv``)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "data" / "support_queries.csv"
