@@ -1,0 +1,124 @@
+"""``python -m core compare``: the Data & Models comparison without the UI.
+
+Example::
+
+    python -m core compare --data ../shared/data/titanic/train.csv --target Survived --json out.json
+
+Prints the column table summary, notices and the leaderboard; ``--json`` writes
+the schema described in :func:`core.tabular.compare.result_to_json`, including
+``shap.top_features`` of the best model. Bad input: exit status 2 and one
+``error: ...`` line (handled by :mod:`core.cli`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.export import to_json_bytes
+from core.io import load_table
+from core.tabular.compare import (
+    DEFAULT_FOLDS,
+    METRICS,
+    compare_models,
+    explain_model,
+    result_to_json,
+)
+from core.tabular.models import MODELS
+
+
+def register(subparsers) -> None:
+    """Add the ``compare`` sub-command to ``subparsers`` (an argparse sub-parsers action)."""
+    p = subparsers.add_parser(
+        "compare", help="compare classic ML models on a table (cross-validation + SHAP)",
+        description="Compare linear, tree, random forest, gradient boosting and a dummy baseline on a table "
+                    "with cross-validation; print the leaderboard; explain the best model with SHAP.",
+    )
+    p.add_argument("--data", required=True, metavar="PATH", help="CSV/TSV/TXT, Excel, Parquet or JSON Lines file")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    p.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    p.add_argument("--no-header", action="store_true", help="the first row is data; columns are named 1, 2, ...")
+    p.add_argument("--column-names", nargs="+", metavar="NAME", help="names for the columns (headerless files)")
+    p.add_argument("--na-values", nargs="+", default=[], metavar="V", help="extra missing-value markers, e.g. -200")
+    p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K", help=f"folds (default {DEFAULT_FOLDS})")
+    p.add_argument("--models", nargs="+", metavar="KEY", choices=list(MODELS),
+                   help=f"models to compare (default all): {', '.join(MODELS)}")
+    p.add_argument("--no-shap", action="store_true", help="skip the SHAP explanation of the best model")
+    p.add_argument("--shap-rows", type=int, default=200, metavar="N", help="rows explained by SHAP at most")
+    p.add_argument("--json", metavar="OUT", help="write the full result as JSON to this file")
+    p.add_argument("--seed", type=int, default=0, help="random seed for splits and models")
+    p.set_defaults(func=run)
+
+
+def _fmt(v: float) -> str:
+    if v != v:  # NaN
+        return "n/a"
+    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.3f}"
+
+
+def format_leaderboard(result) -> str:
+    """The leaderboard as aligned text: one row per model, ``mean ± std`` per metric, seconds per fold."""
+    metrics = METRICS[result.task]
+    header = ["model"] + [METRICS[result.task][m][0] for m in metrics] + ["fit s", "predict s"]
+    rows = [header]
+    for r in result.results:
+        rows.append([r.label] + [f"{_fmt(r.metrics[m]['mean'])} ± {_fmt(r.metrics[m]['std'])}" for m in metrics]
+                    + [f"{r.fit_seconds:.3f}", f"{r.predict_seconds:.3f}"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``compare``; returns 0. Errors propagate as :class:`core.errors.CrossroadsError` (exit 2)."""
+    if args.folds < 2:
+        raise ConfigError(f"--folds must be at least 2, not {args.folds}.")
+    table = load_table(Path(args.data), sheet=args.sheet, header=not args.no_header,
+                       column_names=args.column_names, na_values=args.na_values)
+    print(table.summary())
+    for note in table.notes:
+        print(f"  note: {note}")
+    result = compare_models(table.frame, args.target, task=args.task, folds=args.folds,
+                            models=args.models, random_state=args.seed)
+    schema = result.schema
+    used = len(schema.feature_columns)
+    print(f"\ntask: {result.task} ({schema.task_reason}); target: {schema.target}; rows used: {schema.n_rows:,}"
+          f"; feature columns: {used} of {len(schema.columns) - 1}; folds: {result.n_splits}")
+    for c in schema.columns:
+        if c.action == "dropped":
+            print(f"  dropped {c.name!r}: {c.inferred_type}, {c.reason}")
+    for w in result.warnings:
+        print(f"  notice: {w}")
+    print(f"\nleaderboard (sorted by {METRICS[result.task][result.primary_metric][0]}, "
+          f"mean ± std over {result.n_splits} folds; seconds per fold):")
+    print(format_leaderboard(result))
+    print(f"\nbest model: {result.best.label}  ({result.seconds:.1f} s)")
+
+    shap_top, shap_info = None, {}
+    if not args.no_shap:
+        try:
+            shap_result = explain_model(result, result.best.key, max_explain_rows=args.shap_rows)
+        except Exception as exc:  # noqa: BLE001 - the comparison stands; SHAP's failure is reported
+            shap_info = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"SHAP could not explain {result.best.label}: {exc}", file=sys.stderr)
+        else:
+            shap_top = shap_result.top_features(10)
+            shap_info = {"model": result.best.label, "output_units": shap_result.output_units,
+                         "explainer": shap_result.explainer_name, "n_explained": shap_result.n_explained,
+                         "n_total": shap_result.n_total, "sampled": shap_result.sampled,
+                         "caption": shap_result.caption()}
+            print(f"\nSHAP top features of {result.best.label} ({shap_result.caption()}):")
+            for i, f in enumerate(shap_top, 1):
+                print(f"  {i:2d}. {f['feature']}: {f['mean_abs_shap']:.4g}")
+    if args.json:
+        out = result_to_json(result, shap_top, shap_info)
+        out["source"] = {"file": table.name, "format": table.file_format, "encoding": table.encoding,
+                         "delimiter": table.delimiter, "notes": table.notes}
+        Path(args.json).write_bytes(to_json_bytes(out))
+        print(f"\nJSON written to {args.json}")
+    return 0

@@ -1,0 +1,482 @@
+"""Compare models on a table with cross-validation, plus a held-out test split for charts and SHAP.
+
+Notes for SHAP (``core/tabular/explain.py``):
+    * Every fitted model is ``Pipeline([("preprocess", ColumnTransformer), ("model", estimator)])``;
+      ``ModelResult.pipeline`` is fitted on ``ComparisonResult.X_train`` (the hold-out
+      split's training rows). Explain it on ``ComparisonResult.X_test`` (rows held out)
+      and use ``X_train`` as the background.
+    * ``X_*`` are already prepared (:func:`core.tabular.schema.prepare_features`): only the
+      kept feature columns; text/categorical cells are ``object`` str with ``NaN``.
+    * Classification targets are encoded as integers ``0..k-1``; ``ComparisonResult.classes``
+      holds the original labels in that order, so ``predict_proba`` column ``i`` is ``classes[i]``.
+      Binary "positive class" = ``classes[1]``.
+    * Output feature names: ``pipeline.named_steps["preprocess"].get_feature_names_out()``;
+      ``core.tabular.preprocess.feature_sources(preprocess)`` maps each output feature to
+      its source column (for ``group_onehot``).
+    * ``ModelSpec.needs_scaling`` is True for the linear model (``LogisticRegression``/``Ridge``);
+      trees: ``DecisionTree*``, ``RandomForest*``, ``HistGradientBoosting*``; ``Dummy*`` has no features.
+
+Metrics (scikit-learn, https://scikit-learn.org/stable/modules/model_evaluation.html):
+classification: accuracy, balanced accuracy, macro F1, ROC AUC (binary; one-vs-rest
+macro for multiclass), log loss; regression: R², RMSE, MAE. Times are seconds
+of wall clock per fold (fit on the training folds; predict = ``predict`` plus
+``predict_proba`` on the test fold).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from core.errors import ConfigError, DataError
+from core.tabular.models import MODELS, available_models
+from core.tabular.preprocess import build_preprocessor
+from core.tabular.schema import TableSchema, infer_schema, prepare_xy
+
+#: Metric key -> (display name, higher is better), per task.
+METRICS: dict[str, dict[str, tuple[str, bool]]] = {
+    "classification": {
+        "accuracy": ("Accuracy", True),
+        "balanced_accuracy": ("Balanced accuracy", True),
+        "f1_macro": ("Macro F1", True),
+        "roc_auc": ("ROC AUC", True),
+        "log_loss": ("Log loss", False),
+    },
+    "regression": {
+        "r2": ("R²", True),
+        "rmse": ("RMSE", False),
+        "mae": ("MAE", False),
+    },
+}
+#: The metric the leaderboard is sorted by, per task.
+PRIMARY_METRIC = {"classification": "balanced_accuracy", "regression": "r2"}
+DEFAULT_FOLDS = 5
+DEFAULT_TEST_SIZE = 0.2
+
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass
+class Holdout:
+    """Predictions of one model on the held-out test rows.
+
+    Attributes:
+        y_true: (n_test,) true targets (class indices ``0..k-1`` for classification).
+        y_pred: (n_test,) predictions (same encoding).
+        proba: (n_test, k) ``predict_proba`` for classification, else ``None``.
+        metrics: the metrics of :data:`METRICS` on these rows.
+    """
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None
+    metrics: dict[str, float]
+
+
+@dataclass
+class ModelResult:
+    """Cross-validation and hold-out result of one model.
+
+    Attributes:
+        key, label: the registry key and display name.
+        params: hyperparameters used (as given to the registry).
+        metrics: ``{metric: {"mean": float, "std": float}}`` over folds (std: population, ddof=0).
+        fold_metrics: ``{metric: [per-fold values]}``.
+        fit_seconds, predict_seconds: mean seconds per fold.
+        holdout: predictions on the held-out rows (:class:`Holdout`).
+        pipeline: the pipeline fitted on the hold-out split's training rows.
+        baseline: whether it is the dummy baseline.
+    """
+
+    key: str
+    label: str
+    params: dict[str, Any]
+    metrics: dict[str, dict[str, float]]
+    fold_metrics: dict[str, list[float]]
+    fit_seconds: float
+    predict_seconds: float
+    holdout: Holdout
+    pipeline: Pipeline
+    baseline: bool = False
+
+
+@dataclass
+class ComparisonResult:
+    """Everything a comparison produced.
+
+    Attributes:
+        schema: the :class:`~core.tabular.schema.TableSchema`.
+        task: ``"classification"`` or ``"regression"``.
+        classes: original class labels in encoded order (classification), else ``[]``.
+        n_splits: folds actually used.
+        primary_metric: the metric the leaderboard is sorted by.
+        results: one :class:`ModelResult` per model, best first.
+        X_train, X_test: prepared feature frames of the hold-out split.
+        y_train, y_test: encoded targets of the hold-out split.
+        warnings: notices (plain sentences) for the user.
+        seconds: total wall-clock seconds.
+    """
+
+    schema: TableSchema
+    task: str
+    classes: list
+    n_splits: int
+    primary_metric: str
+    results: list[ModelResult]
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def best(self) -> ModelResult:
+        """The best model by the primary metric (the first of :attr:`results`)."""
+        return self.results[0]
+
+    def result(self, key: str) -> ModelResult:
+        """The :class:`ModelResult` of model ``key`` (``KeyError`` if it was not run)."""
+        for r in self.results:
+            if r.key == key:
+                return r
+        raise KeyError(key)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per model, best first: ``model``, ``<metric> mean``/``<metric> std`` per metric,
+        ``fit_seconds``, ``predict_seconds`` (mean per fold)."""
+        rows = []
+        for r in self.results:
+            row: dict[str, Any] = {"model": r.label}
+            for m in METRICS[self.task]:
+                row[f"{m}_mean"] = r.metrics[m]["mean"]
+                row[f"{m}_std"] = r.metrics[m]["std"]
+            row["fit_seconds"] = r.fit_seconds
+            row["predict_seconds"] = r.predict_seconds
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def plan_folds(y: np.ndarray, task: str, folds: int) -> tuple[int, list[str]]:
+    """Choose how many folds fit the data.
+
+    For classification K is at most the smallest class's row count (stratified
+    K-fold needs a row of each class in every fold); for any task each test fold
+    keeps at least 2 rows. K is at least 2.
+
+    Args:
+        y: (n_rows,) target (encoded classes or numbers).
+        task: ``"classification"`` or ``"regression"``.
+        folds: requested K (>= 2).
+
+    Returns:
+        ``(k, notices)``.
+
+    Raises:
+        ConfigError: ``folds`` < 2.
+    """
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, not {folds}.")
+    n = len(y)
+    k = min(folds, n // 2)
+    notices = []
+    if task == "classification":
+        smallest = int(np.bincount(y).min())
+        if smallest < k:
+            k = smallest
+            notices.append(f"Using {max(k, 2)} folds instead of {folds}: the rarest class has only "
+                           f"{smallest} rows, and every fold needs one of each class.")
+    elif k < folds:
+        notices.append(f"Using {k} folds instead of {folds}: the table has only {n} rows.")
+    return max(k, 2), notices
+
+
+def _scores(task: str, y_true, y_pred, proba, n_classes: int) -> dict[str, float]:
+    if task == "regression":
+        return {"r2": float(r2_score(y_true, y_pred)),
+                "rmse": float(root_mean_squared_error(y_true, y_pred)),
+                "mae": float(mean_absolute_error(y_true, y_pred))}
+    labels = np.arange(n_classes)
+    out = {"accuracy": float(accuracy_score(y_true, y_pred)),
+           "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+           "f1_macro": float(f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=0))}
+    present = np.unique(y_true)
+    try:
+        if n_classes == 2:
+            out["roc_auc"] = float(roc_auc_score(y_true, proba[:, 1])) if len(present) == 2 else float("nan")
+        else:
+            out["roc_auc"] = float(roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels))
+    except ValueError:  # a class absent from this test fold
+        out["roc_auc"] = float("nan")
+    out["log_loss"] = float(log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=labels))
+    return out
+
+
+def _full_proba(estimator, X, n_classes: int) -> np.ndarray:
+    """``predict_proba`` with one column per class 0..k-1, even if a class was absent when fitting."""
+    p = estimator.predict_proba(X)
+    classes = np.asarray(estimator.classes_, dtype=int)
+    if p.shape[1] == n_classes and np.array_equal(classes, np.arange(n_classes)):
+        return p
+    full = np.zeros((p.shape[0], n_classes))
+    full[:, classes] = p
+    return full
+
+
+def make_pipeline(schema: TableSchema, X: pd.DataFrame, key: str, params: dict | None = None,
+                  random_state: int = 0) -> Pipeline:
+    """The unfitted ``Pipeline([("preprocess", ColumnTransformer), ("model", estimator)])`` for model ``key``.
+
+    Raises:
+        ConfigError: unknown model key or bad hyperparameters.
+    """
+    if key not in MODELS:
+        raise ConfigError(f"unknown model {key!r}; choose from {', '.join(MODELS)}.")
+    spec = MODELS[key]
+    return Pipeline([
+        ("preprocess", build_preprocessor(schema, X, scale=spec.needs_scaling)),
+        ("model", spec.build(schema.task, params, random_state)),
+    ])
+
+
+#: OpenMP threads for HistGradientBoosting: 1, because on a small shared machine OpenMP's
+#: busy-waiting threads slow down badly under load (measured: 2 threads 10x slower than 1 at load 9).
+OPENMP_THREADS = 1
+
+
+def _fit_predict(pipe: Pipeline, task: str, n_classes: int, X_tr, y_tr, X_te):
+    with warnings.catch_warnings(), threadpool_limits(OPENMP_THREADS, user_api="openmp"):
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*(infrequent|unknown categories|Found unknown).*")
+        t0 = time.perf_counter()
+        pipe.fit(X_tr, y_tr)
+        t1 = time.perf_counter()
+        y_pred = pipe.predict(X_te)
+        proba = _full_proba(pipe, X_te, n_classes) if task == "classification" else None
+        t2 = time.perf_counter()
+    return y_pred, proba, t1 - t0, t2 - t1
+
+
+def compare_models(
+    df: pd.DataFrame,
+    target: str,
+    *,
+    task: str = "auto",
+    models: Sequence[str] | Mapping[str, dict] | None = None,
+    folds: int = DEFAULT_FOLDS,
+    test_size: float = DEFAULT_TEST_SIZE,
+    random_state: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> ComparisonResult:
+    """Cross-validate several models on ``df`` to predict ``target``, and evaluate each on a held-out split.
+
+    Cross-validation uses every usable row: ``StratifiedKFold`` (shuffled) for
+    classification, ``KFold`` (shuffled) for regression; K adapts to tiny data and
+    rare classes (see :func:`plan_folds`). Separately, a stratified hold-out split
+    (``test_size``) gives each model's test predictions (for charts) and the fitted
+    pipeline to explain.
+
+    Args:
+        df: the table (rows x columns); not modified.
+        target: the column to predict.
+        task: ``"auto"``, ``"classification"`` or ``"regression"``.
+        models: model keys (``["linear", "forest"]``), or ``{key: hyperparameters}``;
+            ``None`` = every registered model supporting the task.
+        folds: requested number of folds K (>= 2).
+        test_size: share of rows held out for charts/SHAP (0 < test_size < 1).
+        random_state: seed for the splits and the models.
+        on_progress: called as ``on_progress(fraction in [0, 1], message)`` after each step.
+
+    Returns:
+        A :class:`ComparisonResult`, models sorted best first by :data:`PRIMARY_METRIC`.
+
+    Raises:
+        DataError: a bad target (see :func:`core.tabular.schema.infer_schema`).
+        ConfigError: unknown model, bad hyperparameter, ``folds`` < 2, bad ``test_size``.
+    """
+    start = time.perf_counter()
+    if not 0 < test_size < 1:
+        raise ConfigError(f"test_size must be between 0 and 1, not {test_size}.")
+    schema = infer_schema(df, target, task=task)
+    task = schema.task
+    X, y_raw = prepare_xy(df, schema)
+    notices = list(schema.warnings)
+    if task == "classification":
+        lookup = {c: i for i, c in enumerate(schema.classes)}
+        y = np.asarray([lookup[v] for v in y_raw.tolist()], dtype=int)
+        n_classes = len(schema.classes)
+    else:
+        y = pd.to_numeric(y_raw).to_numpy(dtype=float)
+        n_classes = 0
+
+    if models is None:
+        chosen = {m.key: {} for m in available_models(task)}
+    elif isinstance(models, Mapping):
+        chosen = {k: dict(v or {}) for k, v in models.items()}
+    else:
+        chosen = {k: {} for k in models}
+    if not chosen:
+        raise ConfigError("no model selected; pick at least one.")
+    for key in chosen:
+        if key not in MODELS:
+            raise ConfigError(f"unknown model {key!r}; choose from {', '.join(MODELS)}.")
+        if not MODELS[key].supports(task):
+            raise ConfigError(f"{MODELS[key].label} does not support {task}.")
+        make_pipeline(schema, X.head(0), key, chosen[key])  # validate hyperparameters early
+
+    k, fold_notes = plan_folds(y, task, folds)
+    notices += fold_notes
+    splitter = (StratifiedKFold(k, shuffle=True, random_state=random_state) if task == "classification"
+                else KFold(k, shuffle=True, random_state=random_state))
+    splits = list(splitter.split(X, y))
+    idx = np.arange(len(y))
+    try:
+        tr_idx, te_idx = train_test_split(idx, test_size=test_size, random_state=random_state,
+                                          stratify=y if task == "classification" else None)
+    except ValueError:
+        tr_idx, te_idx = train_test_split(idx, test_size=test_size, random_state=random_state)
+        notices.append("The hold-out split could not keep class shares (too few rows of a class); "
+                       "it was drawn at random.")
+    X_tr, X_te, y_tr, y_te = X.iloc[tr_idx], X.iloc[te_idx], y[tr_idx], y[te_idx]
+
+    total_steps = len(chosen) * (k + 1)
+    step = 0
+
+    def report(message: str) -> None:
+        if on_progress is not None:
+            on_progress(min(1.0, step / total_steps), message)
+
+    report(f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y)} rows...")
+    results: list[ModelResult] = []
+    for key, params in chosen.items():
+        spec = MODELS[key]
+        fold_scores: dict[str, list[float]] = {m: [] for m in METRICS[task]}
+        fits, preds = [], []
+        for f, (a, b) in enumerate(splits, start=1):
+            pipe = make_pipeline(schema, X, key, params, random_state)
+            y_pred, proba, tf, tp = _fit_predict(pipe, task, n_classes, X.iloc[a], y[a], X.iloc[b])
+            for m, v in _scores(task, y[b], y_pred, proba, n_classes).items():
+                fold_scores[m].append(v)
+            fits.append(tf)
+            preds.append(tp)
+            step += 1
+            report(f"{spec.label}: fold {f}/{k} done ({tf:.2f} s fit)")
+        pipe = make_pipeline(schema, X, key, params, random_state)
+        y_pred, proba, _, _ = _fit_predict(pipe, task, n_classes, X_tr, y_tr, X_te)
+        holdout = Holdout(y_te, y_pred, proba, _scores(task, y_te, y_pred, proba, n_classes))
+        step += 1
+        report(f"{spec.label}: hold-out evaluation done")
+        agg = {}
+        for m, vals in fold_scores.items():
+            arr = np.asarray(vals, dtype=float)
+            ok = arr[~np.isnan(arr)]
+            agg[m] = {"mean": float(ok.mean()) if ok.size else float("nan"),
+                      "std": float(ok.std()) if ok.size else float("nan")}
+        results.append(ModelResult(key, spec.label, params, agg, fold_scores, float(np.mean(fits)),
+                                   float(np.mean(preds)), holdout, pipe, spec.baseline))
+
+    primary = PRIMARY_METRIC[task]
+    results.sort(key=lambda r: (-np.nan_to_num(r.metrics[primary]["mean"], nan=-np.inf), r.baseline))
+    if task == "classification" and any(np.isnan(r.metrics["roc_auc"]["mean"]) for r in results):
+        notices.append("ROC AUC could not be computed on some folds (a class was missing from a test fold).")
+    report("Done.")
+    return ComparisonResult(schema, task, list(schema.classes), k, primary, results, X_tr, X_te, y_tr, y_te,
+                            notices, time.perf_counter() - start)
+
+
+def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
+                   shap_info: dict | None = None) -> dict:
+    """The comparison as a JSON-ready dict (the CLI's ``--json`` schema).
+
+    Keys: ``task``, ``target``, ``n_rows``, ``n_features`` (output features of the best
+    model's preprocessing), ``n_input_columns``, ``n_dropped_missing_target``, ``folds``,
+    ``primary_metric``, ``classes``, ``columns`` (``[{name, inferred_type, action, reason}]``),
+    ``warnings``, ``leaderboard`` (``[{model, key, metrics: {name: {mean, std}}, holdout_metrics,
+    fit_seconds, predict_seconds}]``, best first), ``best_model`` (label), ``best_model_key``, and
+    ``shap`` (``{top_features: [{feature, mean_abs_shap}], ...shap_info}``).
+
+    Args:
+        result: from :func:`compare_models`.
+        shap_top: ``ShapResult.top_features(k)`` of the best model, or ``None``.
+        shap_info: extra fields for ``shap`` (units, explainer, rows explained, error).
+    """
+    best = result.best
+    try:
+        n_features = len(best.pipeline.named_steps["preprocess"].get_feature_names_out())
+    except Exception:  # noqa: BLE001 - a name clash only loses the count
+        n_features = None
+    leaderboard = [{
+        "model": r.label, "key": r.key, "params": r.params,
+        "metrics": r.metrics, "holdout_metrics": r.holdout.metrics,
+        "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds,
+    } for r in result.results]
+    return {
+        "task": result.task,
+        "target": result.schema.target,
+        "n_rows": result.schema.n_rows,
+        "n_features": n_features,
+        "n_input_columns": len(result.schema.feature_columns),
+        "n_dropped_missing_target": result.schema.n_dropped_missing_target,
+        "folds": result.n_splits,
+        "primary_metric": result.primary_metric,
+        "classes": [str(c) for c in result.classes],
+        "columns": [{"name": c.name, "inferred_type": c.inferred_type, "action": c.action, "reason": c.reason}
+                    for c in result.schema.columns],
+        "warnings": result.warnings,
+        "leaderboard": leaderboard,
+        "best_model": best.label,
+        "best_model_key": best.key,
+        "shap": {"top_features": shap_top or [], **(shap_info or {})},
+        "seconds": result.seconds,
+    }
+
+
+def explain_model(result: ComparisonResult, key: str | None = None, *, max_explain_rows: int = 300,
+                  max_background_rows: int = 100, time_budget_s: float = 20.0, group_onehot: bool = False,
+                  random_state: int = 0):
+    """Explain one compared model with SHAP on the held-out rows (``result.X_test``).
+
+    Calls :func:`core.tabular.explain.explain` on the model's hold-out pipeline and
+    replaces the encoded classes ``0..k-1`` by the original class labels.
+
+    Args:
+        result: from :func:`compare_models`.
+        key: model key; default the best model.
+        max_explain_rows, max_background_rows, time_budget_s (seconds), group_onehot,
+            random_state: passed to :func:`core.tabular.explain.explain`.
+
+    Returns:
+        A :class:`core.tabular.explain.ShapResult`.
+
+    Raises:
+        KeyError: ``key`` was not compared. ConfigError/DataError from ``explain``.
+    """
+    from core.tabular.explain import explain
+
+    model = result.best if key is None else result.result(key)
+    shap_result = explain(model.pipeline, result.X_test, task=result.task, max_explain_rows=max_explain_rows,
+                          max_background_rows=max_background_rows, time_budget_s=time_budget_s,
+                          group_onehot=group_onehot, random_state=random_state)
+    if result.task == "classification" and shap_result.classes is not None:
+        shap_result.classes = [result.classes[int(c)] for c in shap_result.classes]
+    return shap_result
