@@ -81,7 +81,7 @@ def _run_data(args) -> int:
     from core.export import to_csv_bytes, to_json_bytes
     from core.io import load_table
     from core.sentiment import analyze_batch, estimate_cost
-    from core.sentiment.evaluate import evaluate
+    from core.sentiment.evaluate import evaluate, normalize_labels
 
     if not args.text_column:
         raise DataError("--data needs --text-column COL (the column holding the texts).")
@@ -98,11 +98,16 @@ def _run_data(args) -> int:
     if args.limit:
         df = df.head(args.limit)
     texts = df[args.text_column].tolist()
+    if args.label_column:
+        normalize_labels(df[args.label_column].tolist())  # fail before any work (or AWS charge) is done
     if args.backend == "comprehend":
         print(estimate_cost(texts, language=args.lang).describe(), file=sys.stderr)
     last = [-1]
+    show = sys.stderr.isatty()  # progress on a terminal only; pipes and logs get the summary
 
     def progress(done: int, total: int) -> None:
+        if not show:
+            return
         pct = done * 100 // max(total, 1)
         if pct // 10 != last[0] // 10 or done == total:
             last[0] = pct
