@@ -32,7 +32,7 @@ def metric_bars(result: ComparisonResult, metric: str | None = None) -> go.Figur
     """
     metric = metric or result.primary_metric
     name, higher = METRICS[result.task][metric]
-    rows = sorted(result.results, key=lambda r: np.nan_to_num(r.metrics[metric]["mean"]), reverse=not higher)
+    rows = sorted(result.results, key=lambda r: np.nan_to_num(r.metrics[metric]["mean"]), reverse=higher)  # best first
     rows = rows[::-1]  # plotly draws the first bar at the bottom
     fig = go.Figure(go.Bar(
         x=[r.metrics[metric]["mean"] for r in rows], y=[r.label for r in rows], orientation="h",

@@ -1,0 +1,125 @@
+"""Cross-validated comparison, fold planning, metrics and charts (core.tabular.compare/charts)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+from core.errors import ConfigError
+from core.tabular import charts
+from core.tabular.compare import compare_models, plan_folds, result_to_json
+
+FAST = {"linear": {}, "tree": {}, "dummy": {}}
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    df = load_breast_cancer(as_frame=True).frame.sample(300, random_state=0)
+    df["target"] = df["target"].map({0: "malignant", 1: "benign"})
+    return df
+
+
+@pytest.fixture(scope="module")
+def cancer_result(cancer):
+    events = []
+    res = compare_models(cancer, "target", models=FAST, folds=3, on_progress=lambda f, m: events.append((f, m)))
+    return res, events
+
+
+def test_binary_classification_beats_the_baseline(cancer, cancer_result):
+    res, _ = cancer_result
+    assert res.task == "classification" and res.classes == ["benign", "malignant"] and res.n_splits == 3
+    assert res.best.key == "linear"
+    lin, dummy = res.result("linear"), res.result("dummy")
+    assert lin.metrics["accuracy"]["mean"] > 0.93 and lin.metrics["roc_auc"]["mean"] > 0.97
+    # the prior dummy always predicts the majority class: its accuracy is the majority share
+    majority = cancer["target"].value_counts(normalize=True).max()
+    assert dummy.metrics["accuracy"]["mean"] == pytest.approx(majority, abs=0.01)
+    assert dummy.metrics["balanced_accuracy"]["mean"] == pytest.approx(0.5)
+    assert dummy.metrics["roc_auc"]["mean"] == pytest.approx(0.5)
+    assert len(lin.fold_metrics["accuracy"]) == 3
+    assert lin.metrics["accuracy"]["mean"] == pytest.approx(np.mean(lin.fold_metrics["accuracy"]))
+    assert lin.metrics["accuracy"]["std"] == pytest.approx(np.std(lin.fold_metrics["accuracy"]))
+    assert lin.fit_seconds > 0 and lin.predict_seconds > 0
+    # hold-out: 20% of rows, stratified, probabilities sum to 1
+    assert len(res.y_test) == 60 and len(res.X_train) == 240
+    assert np.allclose(lin.holdout.proba.sum(axis=1), 1.0)
+    assert list(lin.pipeline.named_steps) == ["preprocess", "model"]
+
+
+def test_progress_is_monotonic_and_complete(cancer_result):
+    _, events = cancer_result
+    fractions = [f for f, _ in events]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert len(events) == 3 * (3 + 1) + 2  # per model: 3 folds + hold-out; start and end
+    assert any("Decision tree: fold 2/3" in m for _, m in events)
+
+
+def test_json_schema(cancer_result):
+    res, _ = cancer_result
+    out = result_to_json(res, [{"feature": "worst radius", "mean_abs_shap": 0.5}], {"output_units": "log-odds"})
+    assert {"task", "target", "n_rows", "n_features", "columns", "warnings", "leaderboard", "best_model",
+            "shap"} <= set(out)
+    assert out["n_rows"] == 300 and out["n_features"] == 30 and out["best_model"] == "Linear (logistic / ridge)"
+    assert out["columns"][0] == {"name": "mean radius", "inferred_type": "numeric", "action": "used",
+                                 "reason": res.schema.columns[0].reason}
+    entry = out["leaderboard"][0]
+    assert set(entry["metrics"]) == {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"}
+    assert set(entry["metrics"]["accuracy"]) == {"mean", "std"}
+    assert entry["fit_seconds"] > 0 and out["shap"]["top_features"][0]["feature"] == "worst radius"
+
+
+def test_multiclass_and_charts():
+    df = load_wine(as_frame=True).frame
+    res = compare_models(df, "target", models=["linear", "dummy"], folds=3)
+    assert res.classes == [0, 1, 2] and res.best.metrics["roc_auc"]["mean"] > 0.95  # one-vs-rest
+    lin = res.result("linear")
+    cm = charts.confusion_matrix_figure(lin.holdout, res.classes)
+    assert np.asarray(cm.data[0].z).sum() == len(res.y_test)
+    roc = charts.roc_curve_figure({"Linear": lin.holdout}, res.classes)
+    assert len(roc.data) == 3 + 1  # one curve per class + chance line
+    pr = charts.pr_curve_figure({"Linear": lin.holdout}, res.classes)
+    assert len(pr.data) == 3
+    bars = charts.metric_bars(res, "log_loss")
+    assert list(bars.data[0].y) == ["Baseline (dummy)", "Linear (logistic / ridge)"]  # best (lowest) on top
+    assert bars.data[0].error_x.array[1] == pytest.approx(lin.metrics["log_loss"]["std"])
+
+
+def test_regression_diabetes():
+    df = load_diabetes(as_frame=True).frame
+    res = compare_models(df, "target", models=["linear", "dummy"], folds=3)
+    assert res.task == "regression" and res.best.key == "linear"
+    lin, dummy = res.result("linear"), res.result("dummy")
+    assert 0.35 < lin.metrics["r2"]["mean"] < 0.6 and dummy.metrics["r2"]["mean"] < 0.01
+    assert lin.metrics["rmse"]["mean"] < dummy.metrics["rmse"]["mean"]
+    assert lin.metrics["mae"]["mean"] < lin.metrics["rmse"]["mean"]
+    fig = charts.predicted_vs_actual_figure(lin.holdout)
+    assert len(fig.data[0].x) == len(res.y_test)
+    res_fig = charts.residuals_figure(lin.holdout)
+    assert np.allclose(res_fig.data[0].y, lin.holdout.y_true - lin.holdout.y_pred)
+
+
+def test_folds_adapt_to_rare_classes_and_tiny_data():
+    k, notes = plan_folds(np.array([0] * 50 + [1] * 3), "classification", 5)
+    assert k == 3 and "rarest class has only 3 rows" in notes[0]
+    k, notes = plan_folds(np.arange(7.0), "regression", 5)
+    assert k == 3 and "only 7 rows" in notes[0]
+    assert plan_folds(np.array([0] * 50 + [1] * 50), "classification", 5) == (5, [])
+    with pytest.raises(ConfigError):
+        plan_folds(np.arange(10.0), "regression", 1)
+
+
+def test_rare_class_end_to_end_uses_fewer_folds():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=60), "y": ["a"] * 30 + ["b"] * 27 + ["c"] * 3})
+    res = compare_models(df, "y", models=["tree", "dummy"], folds=5)
+    assert res.n_splits == 3 and any("instead of 5" in w for w in res.warnings)
+
+
+def test_hyperparameters_reach_the_model_and_bad_ones_fail_early(cancer):
+    res = compare_models(cancer, "target", models={"tree": {"max_depth": 1}}, folds=2)
+    assert res.best.pipeline.named_steps["model"].get_depth() == 1
+    with pytest.raises(ConfigError, match="between"):
+        compare_models(cancer, "target", models={"tree": {"max_depth": -3}}, folds=2)
+    with pytest.raises(ConfigError, match="no model selected"):
+        compare_models(cancer, "target", models=[], folds=2)
