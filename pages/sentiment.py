@@ -185,6 +185,11 @@ with tab_batch:
     table: LoadedTable | None = table_input("sentiment", samples=sample_tables())
     if table is not None:
         df = table.frame
+        table_id = (table.name, table.n_bytes, table.sheet, df.shape)
+        if st.session_state.get("sent_table_id") != table_id:  # a new file: forget the old file's choices
+            for k in ("sent_textcol", "sent_labelcol", "sent_nrows"):
+                st.session_state.pop(k, None)
+            st.session_state["sent_table_id"] = table_id
         text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
         if not text_cols:
             st.error("This table has no text column. Pick a file with a column of messages or reviews.",
