@@ -1,0 +1,305 @@
+"""Data & Models page: bring a table, pick the column to predict, compare classic ML models, see why they predict.
+
+Thin page: the work is in :mod:`core.tabular` (schema, comparison, charts, SHAP);
+this file only renders. A comparison's result is kept in ``st.session_state`` under
+a fingerprint of its inputs (data, target, task, models, hyperparameters, folds), so
+changing a chart option never re-trains; SHAP results are kept the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import CrossroadsError
+from core.io import LoadedTable, load_table
+from core.tabular import charts
+from core.tabular.explain import plot_bar, plot_beeswarm, plot_waterfall
+from core.tabular.compare import METRICS, compare_models, explain_model, result_to_json
+from core.tabular.models import MODELS, available_models
+from core.tabular.schema import infer_schema
+from pages._shared import download_buttons, show_error, table_input
+
+KEY = "dm"
+ACTION_ICONS = {"used": "✅ used", "encoded": "🔁 encoded", "dropped": "⛔ dropped", "target": "🎯 target"}
+
+
+# ------------------------------------------------------------------ samples (bundled with scikit-learn: no download)
+
+def _sample(loader, target_names: bool) -> LoadedTable:
+    bunch = loader(as_frame=True)
+    df = bunch.frame.copy()
+    if target_names:
+        df["target"] = [str(bunch.target_names[i]) for i in df["target"]]
+    name = loader.__name__.removeprefix("load_")
+    return load_table(df.to_csv(index=False).encode("utf-8"), name=f"{name}.csv")
+
+
+@st.cache_data(show_spinner=False)
+def _sample_cached(which: str) -> LoadedTable:
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+    loaders = {"breast_cancer": (load_breast_cancer, True), "wine": (load_wine, True),
+               "diabetes": (load_diabetes, False)}
+    loader, named = loaders[which]
+    return _sample(loader, named)
+
+
+SAMPLES = {
+    "Breast cancer (classification, 569 rows, scikit-learn)": lambda: _sample_cached("breast_cancer"),
+    "Diabetes progression (regression, 442 rows, scikit-learn)": lambda: _sample_cached("diabetes"),
+    "Wine cultivars (3 classes, 178 rows, scikit-learn)": lambda: _sample_cached("wine"),
+}
+
+
+# ------------------------------------------------------------------ helpers
+
+def _fingerprint(df: pd.DataFrame) -> str:
+    h = hashlib.sha1()
+    h.update(json.dumps([str(c) for c in df.columns], ensure_ascii=False).encode())
+    try:
+        h.update(pd.util.hash_pandas_object(df.astype(str), index=False).values.tobytes())
+    except Exception:  # noqa: BLE001 - hashing is best effort; fall back to the CSV text
+        h.update(df.to_csv(index=False).encode("utf-8", "replace"))
+    return h.hexdigest()[:16]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _schema(fp: str, _df: pd.DataFrame, target: str, task: str):
+    return infer_schema(_df, target, task=task)
+
+
+def _hyperparameter_widgets(task: str, keys: list[str]) -> dict[str, dict]:
+    chosen: dict[str, dict] = {}
+    for key in keys:
+        spec = MODELS[key]
+        params = {}
+        hps = spec.params_for(task)
+        with st.expander(f"{spec.label}", icon=":material/tune:"):
+            st.caption(spec.description)
+            if not hps:
+                st.caption("No hyperparameters to set.")
+            for h in hps:
+                wkey = f"{KEY}_hp_{task}_{key}_{h.name}"
+                helptext = h.help + (f" 0 = {h.none_label}." if h.none_label else "")
+                if h.kind == "choice":
+                    params[h.name] = st.selectbox(h.label, list(h.choices), index=list(h.choices).index(h.default),
+                                                  key=wkey, help=helptext, format_func=str)
+                elif h.kind == "int":
+                    params[h.name] = int(st.number_input(
+                        h.label, min_value=0 if h.none_label else int(h.min), max_value=int(h.max),
+                        value=int(h.default), step=int(h.step or 1), key=wkey, help=helptext))
+                else:
+                    params[h.name] = float(st.number_input(
+                        h.label, min_value=float(h.min), max_value=float(h.max), value=float(h.default),
+                        format="%.4g", key=wkey, help=helptext))
+        chosen[key] = {k: v for k, v in params.items()
+                       if v != next(h.default for h in hps if h.name == k)}
+    return chosen
+
+
+def _leaderboard_display(result) -> pd.DataFrame:
+    rows = []
+    for r in result.results:
+        row = {"Model": r.label}
+        for m, (name, higher) in METRICS[result.task].items():
+            mean, std = r.metrics[m]["mean"], r.metrics[m]["std"]
+            fmt = "{:,.0f}" if abs(mean) >= 1e4 else "{:.3f}"
+            row[f"{name} {'↑' if higher else '↓'}"] = f"{fmt.format(mean)} ± {fmt.format(std)}"
+        row["Fit (s/fold)"] = round(r.fit_seconds, 3)
+        row["Predict (s/fold)"] = round(r.predict_seconds, 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _run_comparison(df, target, task, chosen, folds):
+    with st.status("Comparing models...", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting...")
+
+        def on_progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        try:
+            result = compare_models(df, target, task=task, models=chosen, folds=folds, on_progress=on_progress)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            status.update(label="The comparison failed", state="error")
+            show_error(exc, what="The comparison")
+            return None
+        status.update(label=f"Compared {len(result.results)} models in {result.seconds:.1f} s "
+                            f"({result.n_splits}-fold cross-validation)", state="complete", expanded=False)
+    return result
+
+
+def _shap_for(run_id: str, result, key: str, group: bool, rows: int):
+    cache = st.session_state.setdefault(f"{KEY}_shap", {})
+    ck = (run_id, key, group, rows)
+    if ck not in cache:
+        with st.spinner(f"Explaining {MODELS[key].label} with SHAP..."):
+            cache[ck] = explain_model(result, key, max_explain_rows=rows, group_onehot=group, time_budget_s=20.0)
+    return cache[ck]
+
+
+# ------------------------------------------------------------------ page
+
+st.title(":material/table_chart: Data & Models")
+st.markdown("Bring a table, pick the column to predict, and see which classic algorithm works, "
+            "how fast it is, and **why** it predicts what it does.")
+
+table = table_input(KEY, samples=SAMPLES)
+if table is None:
+    st.stop()
+df = table.frame
+with st.expander(f"Preview ({len(df):,} rows × {df.shape[1]} columns)", icon=":material/visibility:"):
+    st.dataframe(df.head(200), hide_index=True)
+
+columns = [str(c) for c in df.columns]
+c1, c2 = st.columns([2, 1])
+target = c1.selectbox("Column to predict (target)", columns, index=len(columns) - 1, key=f"{KEY}_target")
+task_choice = c2.segmented_control("Task", ["auto", "classification", "regression"], default="auto",
+                                   required=True, key=f"{KEY}_task",
+                                   help="auto: text labels or a few whole numbers = classification, else regression.")
+fp = _fingerprint(df)
+try:
+    schema = _schema(fp, df, target, task_choice or "auto")
+except CrossroadsError as exc:
+    show_error(exc)
+    st.stop()
+except Exception as exc:  # noqa: BLE001
+    show_error(exc, what="Reading the columns")
+    st.stop()
+
+st.info(f"**Task: {schema.task}** ({schema.task_reason}). {schema.n_rows:,} of {schema.n_rows_total:,} rows used"
+        + (f"; {schema.n_dropped_missing_target:,} dropped because the target is missing"
+           if schema.n_dropped_missing_target else "")
+        + (f"; {schema.n_dropped_rare_class:,} dropped (single-row classes)" if schema.n_dropped_rare_class else "")
+        + (f". Classes: {', '.join(map(str, schema.classes[:12]))}" + (" ..." if len(schema.classes) > 12 else "")
+           if schema.classes else "") + ".", icon=":material/target:")
+
+with st.expander(f"Column types: {len(schema.feature_columns)} of {len(columns) - 1} columns used",
+                 expanded=True, icon=":material/view_column:"):
+    ct = schema.columns_frame()
+    ct["action"] = ct["action"].map(ACTION_ICONS)
+    st.dataframe(ct[["name", "inferred_type", "action", "reason", "n_missing", "n_unique"]], hide_index=True,
+                 column_config={"name": "Column", "inferred_type": "Type", "action": "Action", "reason": "Why",
+                                "n_missing": "Missing", "n_unique": "Distinct"})
+
+st.subheader("Models")
+specs = available_models(schema.task)
+labels = {m.key: m.label for m in specs}
+keys = st.multiselect("Models to compare", list(labels), default=list(labels), format_func=labels.get,
+                      key=f"{KEY}_models_{schema.task}")
+chosen = _hyperparameter_widgets(schema.task, keys)
+c1, c2 = st.columns([1, 3])
+folds = int(c1.number_input("Folds (K)", min_value=2, max_value=10, value=5, key=f"{KEY}_folds",
+                            help="Cross-validation folds; fewer when a class is rarer than K."))
+c2.caption("Stratified K-fold for classification (K-fold for regression), plus a 20% hold-out split for "
+           "the test-split charts and SHAP. The data and options you set are the whole input: the same "
+           "inputs give the same results.")
+
+run_key = json.dumps([fp, target, schema.task, chosen, folds], sort_keys=True, default=str)
+run_id = hashlib.sha1(run_key.encode()).hexdigest()[:12]
+results = st.session_state.setdefault(f"{KEY}_results", {})
+if st.button("Run comparison", type="primary", icon=":material/play_arrow:", disabled=not keys,
+             key=f"{KEY}_run"):
+    res = _run_comparison(df, target, schema.task, chosen, folds)
+    if res is not None:
+        results.clear()  # keep one comparison per session: results hold fitted models
+        st.session_state.pop(f"{KEY}_shap", None)
+        results[run_id] = res
+if not keys:
+    st.warning("Pick at least one model.")
+result = results.get(run_id)
+if result is None:
+    if results:
+        st.info("The settings changed since the last run: press **Run comparison** to update the results.",
+                icon=":material/refresh:")
+    else:
+        st.info("Press **Run comparison** to cross-validate the models.", icon=":material/play_arrow:")
+    st.stop()
+
+# ------------------------------------------------------------------ results
+st.header("Results")
+for w in result.warnings:
+    st.warning(w, icon=":material/warning:")
+primary_name = METRICS[result.task][result.primary_metric][0]
+best = result.best
+st.success(f"Best model: **{best.label}**: {primary_name} {best.metrics[result.primary_metric]['mean']:.3f} "
+           f"± {best.metrics[result.primary_metric]['std']:.3f} over {result.n_splits} folds.",
+           icon=":material/emoji_events:")
+st.subheader("Leaderboard")
+st.caption(f"Sorted by {primary_name}; mean ± std over {result.n_splits} folds; seconds are wall clock per fold.")
+st.dataframe(_leaderboard_display(result), hide_index=True)
+download_buttons(result.leaderboard(), "leaderboard", key=f"{KEY}_dl", json_obj=result_to_json(result))
+
+tab_scores, tab_test, tab_shap = st.tabs(["Scores and times", "Test-split charts", "SHAP: why"])
+with tab_scores:
+    metric_keys = list(METRICS[result.task])
+    metric = st.selectbox("Metric", metric_keys, index=metric_keys.index(result.primary_metric),
+                          format_func=lambda m: METRICS[result.task][m][0], key=f"{KEY}_metric")
+    st.plotly_chart(charts.metric_bars(result, metric), key=f"{KEY}_bars")
+    st.plotly_chart(charts.timing_bars(result), key=f"{KEY}_times")
+
+with tab_test:
+    n_test = len(result.y_test)
+    st.caption(f"Each model was re-fitted on {len(result.y_train):,} rows and evaluated on {n_test:,} held-out rows.")
+    by_label = {r.label: r for r in result.results}
+    pick = st.selectbox("Model", list(by_label), key=f"{KEY}_test_model")
+    r = by_label[pick]
+    if result.task == "classification":
+        normalize = st.toggle("Show shares of each true class", key=f"{KEY}_cm_norm")
+        st.plotly_chart(charts.confusion_matrix_figure(r.holdout, result.classes, normalize=normalize),
+                        key=f"{KEY}_cm")
+        curves = ({x.label: x.holdout for x in result.results} if len(result.classes) == 2
+                  else {r.label: r.holdout})
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.roc_curve_figure(curves, result.classes), key=f"{KEY}_roc")
+        c2.plotly_chart(charts.pr_curve_figure(curves, result.classes), key=f"{KEY}_pr")
+    else:
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.predicted_vs_actual_figure(r.holdout), key=f"{KEY}_pva")
+        c2.plotly_chart(charts.residuals_figure(r.holdout), key=f"{KEY}_resid")
+
+with tab_shap:
+    st.caption("SHAP splits each prediction into one contribution per feature, starting from the base value "
+               "(the average prediction). Explained on held-out rows.")
+    explainable = [x for x in result.results if not x.baseline] or result.results
+    labels_shap = {x.key: x.label for x in explainable}
+    c1, c2, c3 = st.columns([2, 1, 1])
+    skey = c1.selectbox("Model to explain", list(labels_shap), format_func=labels_shap.get, key=f"{KEY}_shap_model")
+    group = c2.toggle("Group one-hot/text columns by source column", key=f"{KEY}_shap_group")
+    rows = int(c3.select_slider("Rows to explain (at most)", [50, 100, 200, 300, 500], value=200,
+                                key=f"{KEY}_shap_rows"))
+    try:
+        sr = _shap_for(run_id, result, skey, group, rows)
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        show_error(exc, what="The SHAP explanation")
+        st.stop()
+    class_index = None
+    if sr.classes is not None and len(sr.classes) > 2:
+        opts = [None, *range(len(sr.classes))]
+        class_index = st.selectbox("Class", opts, key=f"{KEY}_shap_class",
+                                   format_func=lambda i: "all classes (mean |SHAP|)" if i is None else str(sr.classes[i]))
+    st.info(sr.caption(class_index), icon=":material/straighten:")
+    for note in sr.notes:
+        st.caption(note)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Global: mean |SHAP value|**")
+        st.pyplot(plot_bar(sr, class_index))
+    with c2:
+        st.markdown("**Global: beeswarm**")
+        st.pyplot(plot_beeswarm(sr, class_index))
+    st.markdown("**Local: why this row got its prediction**")
+    positions = list(range(sr.n_explained))
+    pos = st.selectbox("Row (original row number)", positions, key=f"{KEY}_shap_row",
+                       format_func=lambda p: f"row {sr.row_index[p]}")
+    st.pyplot(plot_waterfall(sr, pos, class_index))
+    row_label = sr.row_index[pos]
+    with st.expander("This row's values", icon=":material/table_rows:"):
+        st.dataframe(result.X_test.loc[[row_label]].T.rename(columns={row_label: "value"}).astype(str))
+    top = pd.DataFrame(sr.top_features(15, class_index))
+    download_buttons(top, "shap_top_features", key=f"{KEY}_shap_dl")
