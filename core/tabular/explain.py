@@ -94,8 +94,10 @@ class ShapResult:
         classes: class labels (``model.classes_``) for classification, ``None`` for regression.
         row_index: ``n_explained`` labels of the explained rows in the original ``X.index``.
         seconds: wall time of :func:`explain` (transform + explain + checks), in seconds.
-        display_data: object ndarray ``(n_explained, n_features)`` of original values shown in
-            waterfall labels when features are grouped, else ``None``.
+        display_data: object ndarray ``(n_explained, n_features)`` of the values shown in
+            waterfall labels: the user's original value for grouped columns and for numeric
+            columns that became one feature (so a scaled ``tenure`` reads ``8``, not ``-0.99``),
+            else the transformed value; ``"missing"`` where the original cell was empty.
         budget_limited: ``True`` when fewer rows than ``max_explain_rows`` were explained
             because of ``time_budget_s``.
         time_budget_s: the time budget used, in seconds.
@@ -472,6 +474,21 @@ def _is_linear(model) -> bool:
     return np.ndim(coef) in (1, 2) and getattr(model, "kernel", "linear") == "linear"
 
 
+def _display_values(src: pd.Series) -> list:
+    """Original cell values for waterfall labels: numbers stay numbers, text is cut to 40 characters."""
+    out = []
+    for x in src.tolist():
+        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA or x is pd.NaT:
+            out.append("missing")
+        elif isinstance(x, (bool, np.bool_)):
+            out.append(str(x))
+        elif isinstance(x, (int, float, np.number)):
+            out.append(x)
+        else:
+            out.append(str(x)[:40])
+    return out
+
+
 def _is_constant(model) -> bool:
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
@@ -730,30 +747,32 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
     srt = np.argsort(pos, kind="stable")
     pos, values, base, Xe = pos[srt], values[srt], base[srt], Xe[srt]
 
-    display = None
-    feat_names = names
+    # ---- grouping, and the original values shown in waterfall labels ------------------
+    sources = source_columns(preprocess, n_features) if preprocess is not None else list(names)
+    groups, g = group_matrix(sources)
+    members = [np.flatnonzero(g[:, j]) for j in range(len(groups))]
+    originals = {grp: X[grp].iloc[pos] for grp in groups if grp in X.columns}
     if group_onehot:
-        sources = source_columns(preprocess, n_features) if preprocess is not None else list(names)
-        groups, g = group_matrix(sources)
         values = np.einsum("nfk,fg->ngk", values, g)
-        members = [np.flatnonzero(g[:, j]) for j in range(len(groups))]
         data = np.full((done, len(groups)), np.nan)
         display = np.empty((done, len(groups)), dtype=object)
         for j, (grp, idx) in enumerate(zip(groups, members)):
-            src = X[grp].iloc[pos] if grp in X.columns else None
+            src = originals.get(grp)
             if len(idx) == 1:
                 data[:, j] = Xe[:, idx[0]]
             elif src is not None and pd.api.types.is_numeric_dtype(src.dtype):
                 data[:, j] = pd.to_numeric(src, errors="coerce").to_numpy(dtype=float)
-            if src is not None:
-                display[:, j] = [("" if (isinstance(x, float) and np.isnan(x)) else
-                                  (x if isinstance(x, (int, float, np.number)) else str(x)[:40]))
-                                 for x in src.tolist()]
-            else:
-                display[:, j] = [f"{x:.3g}" for x in data[:, j]]
+            display[:, j] = _display_values(src) if src is not None else data[:, j]
         feat_names = list(groups)
     else:
         data = Xe
+        display = np.array(Xe, dtype=object)
+        for j, (grp, idx) in enumerate(zip(groups, members)):
+            src = originals.get(grp)
+            # a numeric column that became one feature (imputed/scaled): show the user's own value
+            if len(idx) == 1 and src is not None and pd.api.types.is_numeric_dtype(src.dtype):
+                display[:, idx[0]] = _display_values(src)
+        feat_names = names
 
     return ShapResult(
         values=values, base_values=base, data=data, feature_names=list(feat_names),
@@ -773,7 +792,9 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
 def _finish(fig, title: str, subtitle: str):
     import matplotlib.pyplot as plt
 
-    fig.suptitle(f"{title}\n{subtitle}", fontsize=10, x=0.02, ha="left")
+    import textwrap
+
+    fig.suptitle(title + "\n" + textwrap.fill(subtitle, 95), fontsize=10, x=0.02, ha="left")
     try:
         fig.tight_layout()
     except Exception:  # noqa: BLE001 - layout is cosmetic
@@ -804,7 +825,9 @@ def plot_bar(result: ShapResult, class_index: int | None = None, max_display: in
         units = result.output_label(class_index)
     with _PLOT_LOCK:
         fig, ax = plt.subplots(figsize=(8, 0.4 * min(max_display, len(result.feature_names)) + 1.8))
-        shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
         ax.set_xlabel(f"mean |SHAP value| ({units})")
         return _finish(fig, "Which features matter most", result.sample_text())
 
@@ -822,7 +845,13 @@ def plot_beeswarm(result: ShapResult, class_index: int | None = None, max_displa
     expl = result.to_explanation(class_index)
     with _PLOT_LOCK:
         fig, ax = plt.subplots(figsize=(8, 0.4 * min(max_display, len(result.feature_names)) + 1.8))
-        shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None)
+        label = "Feature value"
+        if np.isnan(result.data).all(axis=0).any():
+            label += " (grey: categories/text, no order)"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None,
+                                color_bar_label=label)
         ax.set_xlabel(f"SHAP value ({result.output_label(class_index)})")
         return _finish(fig, "How each feature pushes predictions", result.sample_text())
 
@@ -854,8 +883,9 @@ def plot_waterfall(result: ShapResult, row_position: int, class_index: int | Non
     expl = result.to_explanation(class_index)[r]
     with _PLOT_LOCK:
         fig = plt.figure()
-        shap.plots.waterfall(expl, max_display=max_display, show=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shap.plots.waterfall(expl, max_display=max_display, show=False)
         fig = plt.gcf()
-        fig.axes[0].set_xlabel(f"model output ({result.output_label(class_index)})")
         return _finish(fig, f"Why row {result.row_index[r]!r} got this prediction",
                        f"{result.output_label(class_index)}; {result.explainer_name}")
