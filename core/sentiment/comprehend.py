@@ -242,8 +242,8 @@ class ComprehendBackend(SentimentBackend):
 
             try:
                 session = boto3.Session(profile_name=self.profile, region_name=self.region)
-                self._client = session.client(
-                    "comprehend", config=Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts}))
+                retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
+                self._client = session.client("comprehend", config=Config(retries=retries))
             except Exception as exc:  # noqa: BLE001
                 raise _translate(exc, self.region) from None
             self.region = self._client.meta.region_name

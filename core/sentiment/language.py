@@ -4,9 +4,9 @@ Method, chosen by cost (see ``benchmarks/sentiment_accuracy.py``):
 
 1. **Script counts** (Unicode ranges, microseconds, no data): any kana means
    Japanese; Hangul means Korean; Arabic and Devanagari scripts mean Arabic and
-   Hindi; Han characters without kana are Chinese when there are at least 20 of
-   them... but short Han-only text (``最悪``) is far more often Japanese in this app,
-   so under 20 Han characters we answer ``ja`` and say so in a notice.
+   Hindi. Han characters without kana mean Chinese when there are at least 20
+   of them; shorter Han-only text (``最悪``, ``返品希望``) is far more often
+   Japanese in this app, so it is taken as ``ja`` and a notice says so.
 2. **Latin-script text** of at least 20 characters is told apart between
    English, Spanish, French, German, Italian and Portuguese with
    ``lingua-language-detector`` restricted to those six languages and loaded
