@@ -359,6 +359,23 @@ def test_sampling_of_explained_and_background_rows(table):
         res.position_of(-1)
 
 
+def test_background_table_sets_the_base_value(table):
+    """LinearExplainer's base value is the mean decision_function over the background rows given."""
+    X, y = table
+    pipe = fit(LogisticRegression(max_iter=1000), X, y)
+    train, test = X.iloc[:150], X.iloc[150:]
+    res = explain(pipe, test, task="classification", background=train, max_background_rows=40, random_state=2)
+    assert res.n_background == 40 and res.n_total == 90
+    assert set(res.row_index) <= set(test.index)
+    all_train = explain(pipe, test, task="classification", background=train, max_background_rows=150)
+    expected = float(np.mean(model_output(pipe, train, "log-odds")[:, 1]))
+    np.testing.assert_allclose(all_train.base_values[:, 1], expected, atol=1e-9)
+    assert not np.allclose(res.base_values[0, 1], all_train.base_values[0, 1], atol=1e-12)
+    assert_additive(res, pipe, test)
+    with pytest.raises(DataError, match="background"):
+        explain(pipe, test, task="classification", background=train.iloc[:0])
+
+
 class FakeClock:
     def __init__(self):
         self.now = 0.0

@@ -594,7 +594,7 @@ def _make_engine(model, background: np.ndarray, names: list[str], task: str,
 
 def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: int = 300,
             max_background_rows: int = 100, time_budget_s: float = 20.0, group_onehot: bool = False,
-            random_state: int = 0) -> ShapResult:
+            random_state: int = 0, background: pd.DataFrame | None = None) -> ShapResult:
     """Explain a fitted ``Pipeline([("preprocess", ...), ("model", estimator)])`` with SHAP.
 
     Rows are sampled at random (``random_state``): up to ``max_background_rows`` as the
@@ -614,6 +614,8 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
         group_onehot: sum SHAP values of the outputs of each source column (one-hot levels,
             TF-IDF terms, date parts) into one feature named after the column.
         random_state: seed for sampling and the permutation explainer.
+        background: optional table (same columns as ``X``, e.g. the training rows) to sample
+            the background from; default ``X`` itself.
 
     Returns:
         :class:`ShapResult` with values ``(n_explained, n_features, n_outputs)``.
@@ -651,10 +653,13 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
     n_total = len(X)
     rng = np.random.default_rng(random_state)
     order = rng.permutation(n_total)[: int(max_explain_rows)]  # explained in this (random) order
-    bg_pos = np.sort(rng.choice(n_total, size=min(int(max_background_rows), n_total), replace=False))
+    bg_frame = X if background is None else background
+    if not isinstance(bg_frame, pd.DataFrame) or len(bg_frame) == 0:
+        raise DataError("the background table is empty: give a DataFrame with rows (or leave it out).")
+    bg_pos = np.sort(rng.choice(len(bg_frame), size=min(int(max_background_rows), len(bg_frame)), replace=False))
 
-    def transform(rows: np.ndarray) -> np.ndarray:
-        part = X.iloc[rows]
+    def transform(rows: np.ndarray, frame: pd.DataFrame = X) -> np.ndarray:
+        part = frame.iloc[rows]
         if preprocess is None:
             return _dense(part)
         try:
@@ -668,7 +673,7 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
                             "explain the same columns the pipeline was fitted on.") from exc
 
     Xe_all = transform(order)
-    background = transform(bg_pos)
+    background_t = transform(bg_pos, bg_frame)
     n_features = Xe_all.shape[1]
     if preprocess is not None:
         try:
@@ -681,7 +686,7 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
         names = [f"x{i}" for i in range(n_features)]
 
     notes: list[str] = []
-    engine = _make_engine(model, background, names, task, random_state, notes)
+    engine = _make_engine(model, background_t, names, task, random_state, notes)
 
     # ---- explain within the time budget -------------------------------------------------
     n_cand = len(order)
