@@ -1,0 +1,81 @@
+"""AppTest of pages/data_models.py on scikit-learn's bundled samples (no download, no browser)."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "pages" / "data_models.py")
+
+
+def _app():
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _run(at, models, folds=3):
+    at.multiselect(key=next(k for k in _keys(at) if k.startswith("dm_models_"))).set_value(models)
+    at.number_input(key="dm_folds").set_value(folds)
+    at.button(key="dm_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _keys(at):
+    return [w.key for w in at.multiselect]
+
+
+@pytest.fixture(scope="module")
+def cancer_app():
+    return _run(_app(), ["linear", "tree", "dummy"])
+
+
+def test_column_types_and_task_shown_before_running():
+    at = _app()
+    assert "Task: classification" in at.info[0].value and "569 of 569 rows used" in at.info[0].value
+    types = at.dataframe[1].value  # preview, then the column table
+    assert list(types["name"][:2]) == ["mean radius", "mean texture"]
+    assert set(types["action"]) == {"✅ used", "🎯 target"}
+    assert all(types["reason"].str.len() > 10)
+    assert any("Press **Run comparison**" in i.value for i in at.info)
+
+
+def test_comparison_leaderboard_charts_and_shap(cancer_app):
+    at = cancer_app
+    assert "Best model: **Linear (logistic / ridge)**" in at.success[0].value
+    board = next(d.value for d in at.dataframe if "Model" in getattr(d.value, "columns", []))
+    assert list(board["Model"]) == ["Linear (logistic / ridge)", "Decision tree", "Baseline (dummy)"]
+    acc = float(board["Accuracy ↑"][0].split(" ± ")[0])
+    base = float(board["Accuracy ↑"][2].split(" ± ")[0])
+    assert acc > 0.93 and base < 0.65
+    assert any("SHAP values in log-odds of class 'malignant'" in i.value for i in at.info)
+    plotly = at.get("plotly_chart")
+    assert len(plotly) == 5  # metric bars, times, confusion matrix, ROC, PR
+    assert len(at.get("image")) == 3  # SHAP bar, beeswarm, waterfall (matplotlib)
+    assert len(at.get("download_button")) == 4  # leaderboard CSV/JSON, SHAP top features CSV/JSON
+
+
+def test_chart_option_does_not_retrain(cancer_app):
+    at = cancer_app
+    before = at.session_state["dm_results"]
+    (result,) = before.values()
+    at.selectbox(key="dm_metric").set_value("log_loss").run()
+    at.toggle(key="dm_cm_norm").set_value(True).run()
+    assert not at.exception
+    (after,) = at.session_state["dm_results"].values()
+    assert after is result  # same fitted object: nothing was re-trained
+    assert not any("Press **Run comparison**" in i.value for i in at.info)
+
+
+def test_regression_sample_and_task_error():
+    at = _app()
+    at.selectbox(key="dm_sample").set_value("Diabetes progression (regression, 442 rows, scikit-learn)").run()
+    assert "Task: regression" in at.info[0].value
+    _run(at, ["linear", "dummy"])
+    board = next(d.value for d in at.dataframe if "Model" in getattr(d.value, "columns", []))
+    assert "R² ↑" in board.columns and float(board["R² ↑"][0].split(" ± ")[0]) > 0.35
+    # forcing regression on a text target is refused with a clear message, no traceback
+    at.selectbox(key="dm_sample").set_value("Breast cancer (classification, 569 rows, scikit-learn)").run()
+    at.segmented_control(key="dm_task").set_value("regression").run()
+    assert not at.exception
+    assert any("not numeric" in e.value for e in at.error)
