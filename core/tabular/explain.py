@@ -833,6 +833,8 @@ def plot_bar(result: ShapResult, class_index: int | None = None, max_display: in
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi + 0.12 * (hi - lo))  # room for SHAP's "+0.12" labels past the longest bar
         ax.set_xlabel(f"mean |SHAP value| ({units})")
         return _finish(fig, "Which features matter most", result.sample_text())
 
