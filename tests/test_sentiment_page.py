@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from botocore.stub import Stubber
+from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 import core.sentiment as cs
@@ -142,13 +143,18 @@ def test_both_backends_side_by_side_with_disagreements(with_stubbed_comprehend):
 
 @pytest.mark.browser
 def test_browser_single_and_5000_row_batch(app_url, page, artifacts, tmp_path):
+    page.goto(app_url)  # a fresh server shows the legacy pages/ list on a first deep link: open the app first
+    page.get_by_role("heading", name="Crossroads").wait_for()
     page.goto(f"{app_url}/sentiment")
     page.get_by_role("heading", name=re.compile("Sentiment")).first.wait_for()
-    page.get_by_role("button", name="JA · 苦情").click()
+    assert page.get_by_role("link", name="Data & Models").count() == 1  # the app's navigation, not pages/
+    page.get_by_role("radio", name="JA · 苦情").click()
+    expect(page.get_by_role("textbox", name="Text to analyse")).to_have_value("対応が遅くて本当に最悪だ。不愉快な思いをした。")
     page.get_by_role("button", name="Analyse", exact=True).click()
-    page.get_by_text("NEGATIVE", exact=True).first.wait_for()
     page.get_by_text(re.compile(r"language ja")).first.wait_for()
-    page.screenshot(path=str(artifacts / "sentiment_single.png"), full_page=True)
+    expect(page.get_by_text("NEGATIVE", exact=True)).to_be_visible()
+    page.locator("[data-testid=stPlotlyChart]").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sentiment_single.png"))
 
     df = pd.read_csv(EXAMPLES)
     big = pd.concat([df] * (5000 // len(df) + 1), ignore_index=True).head(5000)
@@ -165,4 +171,9 @@ def test_browser_single_and_5000_row_batch(app_url, page, artifacts, tmp_path):
     page.get_by_text(re.compile(r"5,000 of 5,000 rows")).wait_for(timeout=180_000)
     page.get_by_text("Macro F1").first.wait_for()
     page.get_by_role("button", name="Download CSV").first.wait_for()
-    page.screenshot(path=str(artifacts / "sentiment_batch.png"), full_page=True)
+    page.get_by_text("Label distribution").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sentiment_batch_distribution.png"))
+    page.get_by_text("Macro F1").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sentiment_batch_metrics.png"))
+    page.get_by_role("button", name="Download CSV").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sentiment_batch_results.png"))
