@@ -2,10 +2,11 @@
 
 Compares, with the same TF-IDF + LogisticRegression pipeline (core.arena.classifier):
 
-- character n-grams only (no word features);
-- regex words (Japanese runs dropped from the word features) + character n-grams;
-- janome / sudachi (mode A, sudachidict-core) / fugashi (unidic-lite) words + character n-grams;
-- janome words only (no character n-grams).
+- character n-grams only (no word features), sizes 1-4 and 1-3;
+- janome / sudachi (mode A, sudachidict-core) / fugashi (unidic-lite) words (uni+bigrams) + char 1-4-grams;
+- the same tokenizers' unigrams + char 1-3-grams;
+- janome words only (no character n-grams);
+- the classifier's default: regex word unigrams (Japanese runs left to the characters) + char 1-3-grams.
 
 Data: the Japanese rows of ``data/support_queries.csv`` (ours, 200 rows, 8 classes) and
 ``../shared/data/ja_xsid_intents/xsid_ja_intents.csv`` (``text_ja``; the three classes with
@@ -67,26 +68,32 @@ def words_only(backend: str) -> Pipeline:
     return Pipeline([("features", word), ("model", pipe.named_steps["model"])])
 
 
+def combo(backend, words=(1, 2), chars=(1, 4)) -> Pipeline:
+    return IntentClassifier(japanese_tokenizer=backend, word_ngram_range=words,
+                            char_ngram_range=chars).build_pipeline()
+
+
 CONFIGS = {
-    "char n-grams (1-4) only": char_only,
-    "char n-grams (1-3) only": lambda: char_only((1, 3)),
-    "regex words + char (1-4)": lambda: IntentClassifier(japanese_tokenizer=None).build_pipeline(),
-    "janome words + char": lambda: IntentClassifier(japanese_tokenizer="janome").build_pipeline(),
-    "janome unigrams + char": lambda: IntentClassifier(japanese_tokenizer="janome",
-                                                       word_ngram_range=(1, 1)).build_pipeline(),
-    "sudachi words + char": lambda: IntentClassifier(japanese_tokenizer="sudachi").build_pipeline(),
-    "fugashi words + char": lambda: IntentClassifier(japanese_tokenizer="fugashi").build_pipeline(),
+    "char (1-4) only": char_only,
+    "char (1-3) only": lambda: char_only((1, 3)),
+    "janome uni+bigrams + char14": lambda: combo("janome"),
+    "sudachi uni+bigrams + char14": lambda: combo("sudachi"),
+    "fugashi uni+bigrams + char14": lambda: combo("fugashi"),
+    "janome unigrams + char13": lambda: combo("janome", (1, 1), (1, 3)),
+    "sudachi unigrams + char13": lambda: combo("sudachi", (1, 1), (1, 3)),
+    "fugashi unigrams + char13": lambda: combo("fugashi", (1, 1), (1, 3)),
     "janome words only": lambda: words_only("janome"),
+    "DEFAULT: regex uni + char13": lambda: combo(None, (1, 1), (1, 3)),
 }
 
 
 def main() -> None:
     data = datasets()
-    print(f"{'features':<26}" + "".join(f"{name:>34}" for name in data))
-    print(f"{'':<26}" + "".join(f"{'macroF1 / acc / CV time':>34}" for _ in data))
+    print(f"{'features':<30}" + "".join(f"{name:>34}" for name in data))
+    print(f"{'':<30}" + "".join(f"{'macroF1 / acc / CV time':>34}" for _ in data))
     results = {}
     for cfg, make in CONFIGS.items():
-        row = f"{cfg:<26}"
+        row = f"{cfg:<30}"
         for name, (x, y) in data.items():
             folds = min(5, int(pd.Series(y).value_counts().min()))
             cv = RepeatedStratifiedKFold(n_splits=folds, n_repeats=REPEATS, random_state=0)
@@ -98,7 +105,7 @@ def main() -> None:
             results[(cfg, name)] = f1
             row += f"{f1:>16.3f} / {acc:.3f} / {secs:5.1f}s"
         print(row, flush=True)
-    base = "char n-grams (1-4) only"
+    base = "char (1-4) only"
     for name in data:
         best = max(CONFIGS, key=lambda c: results[(c, name)])
         print(f"{name}: best = {best} (macro F1 {results[(best, name)]:.3f}, "

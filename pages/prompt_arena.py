@@ -184,9 +184,9 @@ prices = load_prices()
 
 # --- 2. training data --------------------------------------------------------------------
 st.header("2 · Intent classifier", anchor=False)
-st.caption("TF-IDF word unigrams and character 1-3-grams into logistic regression (scikit-learn). Japanese is "
-           "carried by the character n-grams: measured as good as or better than dictionary tokenizers "
-           "(janome, SudachiPy, fugashi); see benchmarks/ja_tokenizer.py.")
+st.caption("TF-IDF word unigrams and character 1-3-grams into logistic regression (scikit-learn). Japanese words "
+           "come from janome (a dictionary tokenizer), chosen by measuring it against SudachiPy, fugashi and "
+           "character n-grams alone on Japanese data: see benchmarks/ja_tokenizer.py.")
 table = table_input("arena_train", samples={"Support queries (EN/JA, 400 rows, 8 categories)": load_sample})
 if table is None:
     st.stop()
@@ -222,9 +222,10 @@ m2.metric("Categories", n_classes)
 m3.metric(f"CV accuracy ({scores['folds_used']} folds)", f"{scores['accuracy_mean']:.1%}",
           help=f"± {scores['accuracy_std']:.1%} (std over folds); stratified k-fold")
 m4.metric("CV macro F1", f"{scores['macro_f1_mean']:.3f}", help=f"± {scores['macro_f1_std']:.3f} (std over folds)")
-if scores["note"] or cv_note or data.notes:
-    st.caption(" ".join(filter(None, [scores["note"], f"Cross-validation ran {cv_note}." if cv_note else "",
-                                       *data.notes[-1:]])))
+notes = [scores["note"], f"Cross-validation ran {cv_note}." if cv_note else "",
+         f"{data.n_dropped} row(s) without a text or a label were left out." if data.n_dropped else ""]
+if any(notes):
+    st.caption(" ".join(filter(None, notes)))
 
 # --- 3. templates ------------------------------------------------------------------------
 st.header("3 · Prompts", anchor=False)
@@ -383,11 +384,11 @@ elif batch_texts:
             st.error(f"The batch stopped early: {df.attrs['stopped_early']}", icon=":material/error:")
         summ = batch_summary(df)
         st.markdown(f"**{summ['n_queries']} queries**, {summ['n_errors']} error(s).")
-        tot = pd.DataFrame({arm: {"input tokens": summ[arm]["input_tokens"],
-                                  "output tokens": summ[arm]["output_tokens"],
-                                  "mean latency (ms)": round(summ[arm]["mean_latency_ms"] or 0, 1),
-                                  "cost (USD)": fmt_cost(summ[arm]["cost_usd"])} for arm in ARMS})
-        st.dataframe(tot, width="stretch")
+        tot = pd.DataFrame([{"prompt": arm, "input tokens": summ[arm]["input_tokens"],
+                             "output tokens": summ[arm]["output_tokens"],
+                             "mean latency (ms)": round(summ[arm]["mean_latency_ms"] or 0, 1),
+                             "cost (USD)": fmt_cost(summ[arm]["cost_usd"])} for arm in ARMS])
+        st.dataframe(tot, hide_index=True, width="stretch")
         shown = ["query", "category", "confidence", "sentiment", "urgency",
                  "raw_response", "raw_input_tokens", "raw_output_tokens", "raw_latency_ms", "raw_cost_usd",
                  "contextualised_response", "contextualised_input_tokens", "contextualised_output_tokens",

