@@ -25,7 +25,7 @@ from core.tabular.schema import infer_schema
 from pages._shared import download_buttons, show_error, table_input
 
 KEY = "dm"
-ACTION_ICONS = {"used": "✅ used", "encoded": "🔁 encoded", "dropped": "⛔ dropped", "target": "🎯 target"}
+charts.configure_matplotlib_cjk()  # Japanese column names in SHAP's matplotlib charts
 
 
 # ------------------------------------------------------------------ samples (bundled with scikit-learn: no download)
@@ -157,7 +157,7 @@ with st.expander(f"Preview ({len(df):,} rows × {df.shape[1]} columns)", icon=":
     st.dataframe(df.head(200), hide_index=True)
 
 columns = [str(c) for c in df.columns]
-c1, c2 = st.columns([2, 1])
+c1, c2 = st.columns([3, 2])
 target = c1.selectbox("Column to predict (target)", columns, index=len(columns) - 1, key=f"{KEY}_target")
 task_choice = c2.segmented_control("Task", ["auto", "classification", "regression"], default="auto",
                                    required=True, key=f"{KEY}_task",
@@ -182,7 +182,6 @@ st.info(f"**Task: {schema.task}** ({schema.task_reason}). {schema.n_rows:,} of {
 with st.expander(f"Column types: {len(schema.feature_columns)} of {len(columns) - 1} columns used",
                  expanded=True, icon=":material/view_column:"):
     ct = schema.columns_frame()
-    ct["action"] = ct["action"].map(ACTION_ICONS)
     st.dataframe(ct[["name", "inferred_type", "action", "reason", "n_missing", "n_unique"]], hide_index=True,
                  column_config={"name": "Column", "inferred_type": "Type", "action": "Action", "reason": "Why",
                                 "n_missing": "Missing", "n_unique": "Distinct"})

@@ -14,6 +14,10 @@ def _pick(page, label: str, option: str) -> None:
 
 
 def test_upload_titanic_compare_and_explain(page, app_url, shared_data, artifacts):
+    # open the app first: a deep link as the very first request to a fresh server is served before
+    # streamlit_app.py has declared st.navigation, and Streamlit then lists pages/ as legacy pages
+    page.goto(app_url)
+    page.get_by_text("Open Data & Models").wait_for()
     page.goto(f"{app_url}/data_models")
     page.get_by_text("Upload a file", exact=True).click()
     page.locator('input[type="file"]').set_input_files(str(shared_data / "titanic" / "train.csv"))

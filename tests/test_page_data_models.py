@@ -35,7 +35,7 @@ def test_column_types_and_task_shown_before_running():
     assert "Task: classification" in at.info[0].value and "569 of 569 rows used" in at.info[0].value
     types = at.dataframe[1].value  # preview, then the column table
     assert list(types["name"][:2]) == ["mean radius", "mean texture"]
-    assert set(types["action"]) == {"✅ used", "🎯 target"}
+    assert set(types["action"]) == {"used", "target"}
     assert all(types["reason"].str.len() > 10)
     assert any("Press **Run comparison**" in i.value for i in at.info)
 

@@ -123,3 +123,23 @@ def test_hyperparameters_reach_the_model_and_bad_ones_fail_early(cancer):
         compare_models(cancer, "target", models={"tree": {"max_depth": -3}}, folds=2)
     with pytest.raises(ConfigError, match="no model selected"):
         compare_models(cancer, "target", models=[], folds=2)
+
+
+def test_japanese_names_render_in_matplotlib():
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = charts.configure_matplotlib_cjk()
+    if font is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    fig, ax = plt.subplots()
+    ax.set_title("人口（総数） and Age")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    plt.close(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]

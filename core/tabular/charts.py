@@ -8,6 +8,8 @@ Curves use scikit-learn's ``roc_curve``, ``precision_recall_curve`` and
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Sequence
 
 import numpy as np
@@ -165,3 +167,41 @@ def residuals_figure(holdout: Holdout, *, title: str = "", max_points: int = 300
     fig.update_layout(title=title or f"Residuals on {shown} held-out rows (actual - predicted)",
                       xaxis_title="predicted", yaxis_title="residual (target units)", height=450)
     return fig
+
+
+_CJK_FONTS = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Source Han Sans JP",
+              "Hiragino Sans", "Yu Gothic", "MS Gothic", "Noto Sans CJK SC")
+
+
+@functools.lru_cache(maxsize=1)
+def configure_matplotlib_cjk() -> str | None:
+    """Let matplotlib figures (SHAP's plots) draw Japanese/Chinese/Korean feature names.
+
+    Adds the first installed CJK font (e.g. Debian's ``fonts-noto-cjk``) as a fallback
+    after DejaVu Sans (matplotlib >= 3.6 falls back glyph by glyph). The font is
+    registered even when matplotlib's font cache predates its installation.
+
+    Returns:
+        The font family used, or ``None`` when no CJK font is installed (names then show as boxes).
+    """
+    import matplotlib
+    from matplotlib import font_manager as fm
+
+    def present():
+        names = {f.name for f in fm.fontManager.ttflist}
+        return next((n for n in _CJK_FONTS if n in names), None)
+
+    found = present()
+    if found is None:
+        for path in fm.findSystemFonts():
+            if re.search(r"(NotoSansCJK|NotoSansJP|ipaexg|ipag|Takao|SourceHanSans)", path, re.IGNORECASE):
+                try:
+                    fm.fontManager.addfont(path)
+                except Exception:  # noqa: BLE001 - an unreadable font file is skipped
+                    continue
+        found = present()
+    if found:
+        fallback = [f for f in matplotlib.rcParams["font.sans-serif"] if f not in ("DejaVu Sans", found)]
+        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", found, *fallback]
+        matplotlib.rcParams["font.family"] = ["DejaVu Sans", found, "sans-serif"]
+    return found
