@@ -177,3 +177,18 @@ def test_browser_single_and_5000_row_batch(app_url, page, artifacts, tmp_path):
     page.screenshot(path=str(artifacts / "sentiment_batch_metrics.png"))
     page.get_by_role("button", name="Download CSV").first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "sentiment_batch_results.png"))
+
+
+def test_comprehend_throttled_batch_keeps_local_results(with_stubbed_comprehend):
+    stub = with_stubbed_comprehend
+    stub.add_client_error("batch_detect_sentiment", service_error_code="ThrottlingException", http_status_code=400)
+    at = page()
+    at.number_input(key="sent_nrows").set_value(16).run()
+    at.selectbox(key="sent_batch_lang").set_value("en").run()
+    at.multiselect(key="sent_batch_backends").set_value(["local", "comprehend"]).run()
+    at.button(key="sent_batch_go").click().run()
+    assert not at.exception
+    assert any("stopped early" in e.value and "throttling" in e.value for e in at.error)
+    table = frame_with(at, "local_Sentiment", "comprehend_Sentiment")
+    assert table["local_Sentiment"].notna().sum() == 16 and table["comprehend_Sentiment"].isna().all()
+    assert table["comprehend_Error"].str.contains("not run").all()
