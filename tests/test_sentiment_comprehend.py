@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from core.errors import ConfigError, DataError, ProviderError
 from core.sentiment import BatchResult, ComprehendBackend, analyze, analyze_batch, available_backends, estimate_cost

