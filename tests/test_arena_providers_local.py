@@ -15,6 +15,8 @@ import time
 import pytest
 import requests
 
+import core.arena.providers  # noqa: F401  (sets OMP_WAIT_POLICY before llama_cpp loads)
+
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 
 from core.arena.prompts import RAW_TEMPLATE, completion_prompt  # noqa: E402
@@ -46,8 +48,8 @@ def llama_server(gguf_path, tmp_path_factory):
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "1024", "--n_threads", "2", "--model_alias", "gemma-test"],
-            stdout=fh, stderr=subprocess.STDOUT)
+             "--port", str(port), "--n_ctx", "1024", "--n_threads", "1", "--model_alias", "gemma-test"],
+            stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     try:

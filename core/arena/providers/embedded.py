@@ -13,7 +13,9 @@ the chat prompt into a few-shot completion prompt
 boundary. Expect short, often generic or wrong answers: it is here to show
 the pipeline offline and to compare latency, not answer quality.
 
-The ``Llama`` object is loaded once per (path, n_ctx, n_threads) and reused;
+``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) before llama.cpp
+loads, because spinning OpenMP threads made generation 4x slower on a busy
+2-core machine. The ``Llama`` object is loaded once per (path, n_ctx, n_threads) and reused;
 calls are serialised with a lock because a ``Llama`` object is not thread-safe.
 """
 
@@ -31,7 +33,16 @@ from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
 
 DEFAULT_N_CTX = 2048
-DEFAULT_N_THREADS = 2
+#: CPU threads: 2 on machines with 3+ cores, else 1. Measured on a shared 2-core machine
+#: (benchmarks/llm_latency.py, 182-token prompt + 16 tokens): 1 thread 2.7 s, 2 threads
+#: 6.4 s with OMP_WAIT_POLICY=PASSIVE and 25 s without it (OpenMP threads spin-wait and
+#: fight for the cores when other processes are busy).
+DEFAULT_N_THREADS = 2 if (os.cpu_count() or 1) >= 3 else 1
+
+# Spinning OpenMP workers slow llama.cpp down 4x on a busy small machine (see
+# DEFAULT_N_THREADS). libgomp reads this when llama.cpp's library loads, so it is set
+# here, before anything imports llama_cpp; a value set by the user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int, int], Any] = {}
@@ -137,7 +148,7 @@ class EmbeddedProvider(LLMProvider):
     Args:
         model_path: GGUF file; ``None`` = the default Gemma 3 270M Q4_K_M.
         n_ctx: context window in tokens (default 2048).
-        n_threads: CPU threads (default 2).
+        n_threads: CPU threads (default :data:`DEFAULT_N_THREADS`: 2, or 1 on a 2-core machine).
         few_shot: ``True`` (default) formats the chat as a few-shot completion
             prompt for a base model; ``False`` uses the GGUF's chat template
             (for instruction-tuned GGUFs).
