@@ -317,11 +317,12 @@ if query.strip():
                     continue
                 res = results[arm]
                 r = res.response
-                x1, x2, x3, x4 = st.columns(4)
+                x1, x2 = st.columns(2)
                 x1.metric("Input tokens", r.input_tokens if r.input_tokens is not None else "n/a")
                 x2.metric("Output tokens", r.output_tokens if r.output_tokens is not None else "n/a")
-                x3.metric("Latency", f"{r.latency_ms:,.0f} ms")
-                x4.metric("Cost", fmt_cost(res.cost_usd))
+                x3, x4 = st.columns(2)
+                x3.metric("Latency", f"{r.latency_ms:,.0f} ms", help="Wall-clock time of the call on this machine.")
+                x4.metric("Cost", fmt_cost(res.cost_usd), help=f"USD, from per-model prices ({prices.source}).")
                 st.caption(f"Model {r.model_id} · stop reason {r.stop_reason}"
                            + (" · **cached answer: nothing charged this time**" if r.cached else ""))
                 with st.expander("Exact prompt sent", icon=":material/visibility:"):
