@@ -82,6 +82,7 @@ BAD_INPUT = [
     (["--data", "data/support_queries.csv", "--text-column", "text", "--limit", "0"], "--limit"),
     (["--text", "hi", "--limit", "3"], "go with --data"),
     (["--text", "hi", "--json", "out.json"], "takes no file name"),
+    (["--data", "data/sentiment_examples.csv", "--text-column", "text", "--lang", "fr"], "not French (fr)"),
 ]
 
 

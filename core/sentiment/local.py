@@ -245,3 +245,16 @@ class LocalBackend(SentimentBackend):
                 scores = scores_from_evidence(pos, neg, JA_NEUTRAL_WEIGHT, JA_BALANCE_POWER)
         return SentimentResult(sentiment=label_of(scores), sentiment_score=scores, language_code=lang,
                                backend=self.name, notices=notices, seconds=time.perf_counter() - start)
+
+    def detect_batch(self, texts, language: str = "auto", *, progress=None):
+        """Analyse many texts (see :meth:`SentimentBackend.detect_batch`).
+
+        Raises:
+            DataError: ``language`` is neither ``"auto"``, ``"en"`` nor ``"ja"`` (checked before any work).
+        """
+        lang = (language or "auto").strip()
+        if lang not in ("auto", *LOCAL_LANGUAGES):
+            name = SUPPORTED_LANGUAGES.get(lang, lang)
+            raise DataError(f"the local backend analyses English and Japanese only, not {name} ({lang}): "
+                            "choose auto, en or ja, or use the Comprehend backend.")
+        return super().detect_batch(texts, lang, progress=progress)
