@@ -250,11 +250,11 @@ with tab_test:
     r = by_label[pick]
     if result.task == "classification":
         normalize = st.toggle("Show shares of each true class", key=f"{KEY}_cm_norm")
-        st.plotly_chart(charts.confusion_matrix_figure(r.holdout, result.classes, normalize=normalize),
-                        key=f"{KEY}_cm")
         curves = ({x.label: x.holdout for x in result.results} if len(result.classes) == 2
                   else {r.label: r.holdout})
-        c1, c2 = st.columns(2)
+        c0, c1, c2 = st.columns(3)
+        c0.plotly_chart(charts.confusion_matrix_figure(r.holdout, result.classes, normalize=normalize),
+                        key=f"{KEY}_cm")
         c1.plotly_chart(charts.roc_curve_figure(curves, result.classes), key=f"{KEY}_roc")
         c2.plotly_chart(charts.pr_curve_figure(curves, result.classes), key=f"{KEY}_pr")
     else:
@@ -296,9 +296,22 @@ with tab_shap:
     positions = list(range(sr.n_explained))
     pos = st.selectbox("Row (original row number)", positions, key=f"{KEY}_shap_row",
                        format_func=lambda p: f"row {sr.row_index[p]}")
-    st.pyplot(plot_waterfall(sr, pos, class_index))
+    c1, c2 = st.columns([3, 2])
+    c1.pyplot(plot_waterfall(sr, pos, class_index))
     row_label = sr.row_index[pos]
-    with st.expander("This row's values", icon=":material/table_rows:"):
-        st.dataframe(result.X_test.loc[[row_label]].T.rename(columns={row_label: "value"}).astype(str))
+    with c2:
+        model_result = result.result(skey)
+        proba = None
+        pred = model_result.pipeline.predict(result.X_test.loc[[row_label]])[0]
+        if result.task == "classification":
+            proba = model_result.pipeline.predict_proba(result.X_test.loc[[row_label]])[0]
+            actual = result.classes[int(result.y_test[list(result.X_test.index).index(row_label)])]
+            st.markdown(f"Predicted **{result.classes[int(pred)]}** "
+                        f"(probability {proba.max():.2f}); actual **{actual}**.")
+        else:
+            actual = result.y_test[list(result.X_test.index).index(row_label)]
+            st.markdown(f"Predicted **{pred:,.4g}**; actual **{actual:,.4g}**.")
+        st.dataframe(result.X_test.loc[[row_label]].T.rename(columns={row_label: "value"}).astype(str),
+                     height=320)
     top = pd.DataFrame(sr.top_features(15, class_index))
     download_buttons(top, "shap_top_features", key=f"{KEY}_shap_dl")

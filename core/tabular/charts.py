@@ -77,8 +77,8 @@ def confusion_matrix_figure(holdout: Holdout, classes: Sequence, *, normalize: b
     text = [[f"{v:.2f}" if normalize else f"{int(v)}" for v in row] for row in z]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
                                hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
-    fig.update_layout(title=title or f"Confusion matrix on {len(holdout.y_true)} held-out rows"
-                      + (" (share of each true class)" if normalize else " (counts)"),
+    fig.update_layout(title=title or f"Confusion matrix, {len(holdout.y_true)} held-out rows"
+                      + ("<br><sup>share of each true class</sup>" if normalize else "<br><sup>counts</sup>"),
                       xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
                       xaxis_type="category", yaxis_type="category", height=420)
     return fig
@@ -107,12 +107,13 @@ def _curves(holdouts: dict[str, Holdout], classes: Sequence, kind: str) -> go.Fi
     what = f"positive class '{classes[1]}'" if n_classes == 2 else "one-vs-rest per class"
     if kind == "roc":
         fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance")
-        fig.update_layout(title=f"ROC curve on {n} held-out rows ({what})",
+        fig.update_layout(title=f"ROC curve, {n} held-out rows<br><sup>{what}</sup>",
                           xaxis_title="false positive rate", yaxis_title="true positive rate")
     else:
-        fig.update_layout(title=f"Precision-recall curve on {n} held-out rows ({what})",
+        fig.update_layout(title=f"Precision-recall curve, {n} held-out rows<br><sup>{what}</sup>",
                           xaxis_title="recall", yaxis_title="precision")
-    fig.update_layout(height=450, xaxis_range=[0, 1], yaxis_range=[0, 1.02], legend=dict(font=dict(size=11)))
+    fig.update_layout(height=450, xaxis_range=[0, 1], yaxis_range=[0, 1.02],
+                      legend=dict(font=dict(size=10), orientation="h", yanchor="top", y=-0.2))
     return fig
 
 
@@ -149,7 +150,7 @@ def predicted_vs_actual_figure(holdout: Holdout, *, title: str = "", max_points:
     ])
     shown = f"{len(idx)} of {len(y)}" if len(idx) < len(y) else f"{len(y)}"
     fig.update_layout(title=title or f"Predicted vs actual on {shown} held-out rows",
-                      xaxis_title="actual", yaxis_title="predicted", height=450)
+                      xaxis_title="actual", yaxis_title="predicted", height=450, showlegend=False)
     return fig
 
 
@@ -165,7 +166,8 @@ def residuals_figure(holdout: Holdout, *, title: str = "", max_points: int = 300
     fig.add_hline(y=0, line_dash="dash", line_color="grey")
     shown = f"{len(idx)} of {len(y)}" if len(idx) < len(y) else f"{len(y)}"
     fig.update_layout(title=title or f"Residuals on {shown} held-out rows (actual - predicted)",
-                      xaxis_title="predicted", yaxis_title="residual (target units)", height=450)
+                      xaxis_title="predicted", yaxis_title="residual (target units)", height=450,
+                      showlegend=False)
     return fig
 
 
