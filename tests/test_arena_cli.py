@@ -45,7 +45,10 @@ def test_respond_with_local_model_json_then_cached_text(tmp_path):
         assert resp["latency_ms"] > 0
         assert data[arm]["cost_usd"] == 0.0
     assert data["contextualised"]["response"]["input_tokens"] > data["raw"]["response"]["input_tokens"]
-    assert f"Category: {analysis['category']}" in data["contextualised"]["prompt"]["messages"][0]["content"]
+    ctx_messages = data["contextualised"]["prompt"]["messages"]
+    assert len(ctx_messages) == 5  # two worked examples (user + answer) for the base model, then the query
+    assert f"Category: {analysis['category']}" in ctx_messages[-1]["content"]
+    assert data["contextualised"]["sent"].rstrip().endswith("Answer:")
 
     second = _run(base, env)  # same prompts and params: served from the disk cache
     assert second.returncode == 0, second.stderr

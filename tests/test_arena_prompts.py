@@ -233,3 +233,18 @@ def test_build_prompts_from_analysis():
     assert prompts["raw"].user_text == "<query>荷物が届きません</query>"
     assert "shipping (confidence 70%)" in prompts["contextualised"].user_text
     assert "refund (20%)" in prompts["contextualised"].user_text
+
+
+def test_few_shot_examples_use_the_same_template():
+    from core.arena.prompts import FEW_SHOT_CASES, few_shot_messages
+    values = context_values(query="Where is my parcel?", category="shipping", confidence=0.8,
+                            top_k=[("shipping", .8), ("refund", .1)], sentiment="NEUTRAL", urgency="low")
+    p = few_shot_messages(CONTEXTUALISED_TEMPLATE, values)
+    assert [m["role"] for m in p.messages] == ["user", "assistant", "user", "assistant", "user"]
+    assert "- Category: billing (confidence 91%)" in p.messages[0]["content"]
+    assert p.messages[1]["content"] == FEW_SHOT_CASES[0]["answer"]
+    assert "- Category: shipping (confidence 80%)" in p.user_text
+    assert p.user_text.count("<query>Where is my parcel?</query>") == 1
+    prompt, _ = completion_prompt(p.system, p.messages)
+    assert prompt.count("### Request:") == 3 and prompt.count("Answer:") == 3
+    assert prompt.index("billing") < prompt.index("shipping")

@@ -28,7 +28,8 @@ from core.errors import ConfigError, CrossroadsError, DataError, ProviderError
 
 from .cache import ResponseCache, cache_key
 from .pricing import PriceTable, load_prices
-from .prompts import CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, PromptTemplate, RenderedPrompt, context_values
+from .prompts import (CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, PromptTemplate, RenderedPrompt, context_values,
+                      few_shot_messages)
 from .providers.base import LLMProvider, LLMResponse, ResponseStream
 from .providers.bedrock import accepts_temperature
 
@@ -143,9 +144,14 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
 def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW_TEMPLATE,
                   contextualised_template: PromptTemplate = CONTEXTUALISED_TEMPLATE,
                   guidance: Mapping[str, str] | None = None, include_alternatives: bool = True,
-                  include_guidance: bool = True,
+                  include_guidance: bool = True, few_shot: bool = False,
                   extra: Mapping[str, Any] | None = None) -> dict[str, RenderedPrompt]:
     """Render both prompts for one analysed query.
+
+    Args:
+        few_shot: put worked examples, rendered with the same template, before
+            the query as earlier turns (:func:`core.arena.prompts.few_shot_messages`);
+            used for base models (``provider.is_base_model``).
 
     Returns:
         ``{"raw": RenderedPrompt, "contextualised": RenderedPrompt}``.
@@ -159,6 +165,11 @@ def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW
                             guidance=guidance, include_alternatives=include_alternatives,
                             include_guidance=include_guidance,
                             extra={"language": analysis.language_code, **(extra or {})})
+    if few_shot:
+        opts = dict(guidance=guidance, include_alternatives=include_alternatives,
+                    include_guidance=include_guidance)
+        return {"raw": few_shot_messages(raw_template, values, **opts),
+                "contextualised": few_shot_messages(contextualised_template, values, **opts)}
     return {"raw": raw_template.render(values),
             "contextualised": contextualised_template.render(values)}
 
@@ -331,7 +342,7 @@ def respond(query: str, classifier: Any, provider: LLMProvider, *, k: int = 3,
     prompts = build_prompts(analysis, raw_template=raw_template,
                             contextualised_template=contextualised_template, guidance=guidance,
                             include_alternatives=include_alternatives,
-                            include_guidance=include_guidance)
+                            include_guidance=include_guidance, few_shot=provider.is_base_model)
     prices = prices or load_prices()
     arms = {name: run_prompt(provider, prompts[name], max_tokens=max_tokens, temperature=temperature,
                              cache=cache, prices=prices) for name in ARMS}

@@ -39,6 +39,8 @@ __all__ = [
     "CONTEXTUALISED_TEMPLATE",
     "DEFAULT_GUIDANCE",
     "FEW_SHOT_EXAMPLES",
+    "FEW_SHOT_CASES",
+    "few_shot_messages",
     "PromptTemplate",
     "RenderedPrompt",
     "escape_tags",
@@ -323,37 +325,92 @@ def context_values(*, query: str, category: str, confidence: float,
 
 # -- few-shot completion format for base models ---------------------------------
 
-#: Worked examples shown to base models before the real request: (request, answer).
-FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = (
-    (delimit_query("I was charged twice for my order last week."),
-     "I'm sorry about the double charge. Please reply with your order number and the last "
-     "four digits of the card, and we will refund the duplicate payment within 5 business days."),
-    (delimit_query("パスワードを忘れてログインできません。"),
-     "ご不便をおかけして申し訳ありません。ログイン画面の「パスワードをお忘れの方」から再設定メールを"
-     "お送りできます。メールが届かない場合は迷惑メールフォルダもご確認ください。"),
+#: Worked cases for base models. :func:`few_shot_messages` renders each one with the
+#: SAME template as the real query (so a contextualised prompt's examples carry context
+#: too) and adds the answer as an assistant turn.
+FEW_SHOT_CASES: tuple[dict[str, Any], ...] = (
+    {"query": "I was charged twice for my order last week.", "category": "billing",
+     "confidence": 0.91, "top_k": [("billing", 0.91), ("refund", 0.06)], "sentiment": "NEGATIVE",
+     "urgency": "high",
+     "answer": "I'm sorry about the double charge. Please reply with your order number and the last "
+               "four digits of the card, and we will refund the duplicate payment within 5 business days."},
+    {"query": "パスワードを忘れてログインできません。", "category": "account",
+     "confidence": 0.88, "top_k": [("account", 0.88), ("technical", 0.08)], "sentiment": "NEUTRAL",
+     "urgency": "low",
+     "answer": "ログイン画面の「パスワードをお忘れの方」から再設定メールをお送りできます。"
+               "メールが届かない場合は迷惑メールフォルダもご確認ください。"},
 )
 
-#: Stop sequences that end a base model's answer at the next example boundary.
-COMPLETION_STOP = ["\n###", "\nRequest:", "<query>", "\n\n\n"]
+#: Examples used when a base model gets a single message: ``(request, answer)`` pairs.
+FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = tuple(
+    (delimit_query(c["query"]), c["answer"]) for c in FEW_SHOT_CASES)
+
+#: Stop sequences that end a base model's answer at the end of its paragraph or at
+#: the next example boundary.
+COMPLETION_STOP = ["\n\n", "\n###", "\nRequest:", "<query>"]
+
+
+def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
+                      cases: Sequence[Mapping[str, Any]] = FEW_SHOT_CASES,
+                      guidance: Mapping[str, str] | None = None,
+                      include_alternatives: bool = True,
+                      include_guidance: bool = True) -> "RenderedPrompt":
+    """Render ``values`` with ``template``, preceded by worked examples as earlier turns.
+
+    Each case is rendered through the same template (with its own query,
+    category, sentiment...) and followed by its answer as an ``assistant``
+    message, so a base model sees the exact format it must continue.
+
+    Args:
+        template: the prompt template (raw or contextualised, possibly edited).
+        values: the real query's variable values (see :func:`context_values`).
+        cases: worked cases (default :data:`FEW_SHOT_CASES`): dicts with
+            ``query``, ``category``, ``confidence``, ``top_k``, ``sentiment``,
+            ``urgency``, ``answer``.
+        guidance / include_alternatives / include_guidance: as for :func:`context_values`.
+
+    Returns:
+        :class:`RenderedPrompt` whose messages are ``[example user, example
+        assistant, ..., real user]``.
+
+    Raises:
+        ConfigError: as for :meth:`PromptTemplate.render`.
+    """
+    real = template.render(values)
+    messages: list[dict[str, str]] = []
+    for case in cases:
+        ex_values = {**values, **context_values(
+            query=case["query"], category=case["category"], confidence=case["confidence"],
+            top_k=case["top_k"], sentiment=case["sentiment"], urgency=case["urgency"],
+            guidance=guidance, include_alternatives=include_alternatives,
+            include_guidance=include_guidance)}
+        messages += [template.render(ex_values).messages[0],
+                     {"role": "assistant", "content": case["answer"]}]
+    return RenderedPrompt(real.name, real.system, messages + real.messages)
 
 
 def completion_prompt(system: str, messages: Sequence[Mapping[str, str]],
-                      examples: Sequence[tuple[str, str]] = FEW_SHOT_EXAMPLES) -> tuple[str, list[str]]:
+                      examples: Sequence[tuple[str, str]] | None = None) -> tuple[str, list[str]]:
     """Turn a chat prompt into a few-shot completion prompt for a base model.
 
     A base model does not follow chat roles; it continues text. So the system
-    prompt becomes a preamble, each example is a ``### Request / Answer`` pair,
-    and the prompt ends with the real request and ``Answer:`` for the model to
-    continue.
+    prompt becomes a preamble, each turn becomes a ``### Request:`` block or an
+    ``Answer:`` line, and the prompt ends with ``Answer:`` for the model to
+    continue. Earlier user/assistant turns in ``messages`` serve as the
+    examples (see :func:`few_shot_messages`); a single message gets
+    :data:`FEW_SHOT_EXAMPLES` in front unless ``examples`` is given.
 
     Args:
         system: system prompt.
         messages: chat transcript (``user``/``assistant``), last one ``user``.
-        examples: ``(request, answer)`` pairs shown first.
+        examples: ``(request, answer)`` pairs shown first; ``None`` = the
+            default examples when ``messages`` has a single message, none otherwise.
 
     Returns:
         ``(prompt, stop)``: the completion prompt and stop sequences.
     """
+    if examples is None:
+        examples = FEW_SHOT_EXAMPLES if len(messages) == 1 else ()
     parts = [system.strip(), ""]
     for req, ans in examples:
         parts += ["### Request:", req, f"Answer: {ans}", ""]

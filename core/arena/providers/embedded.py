@@ -21,6 +21,7 @@ calls are serialised with a lock because a ``Llama`` object is not thread-safe.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -102,6 +103,39 @@ def default_gguf_path() -> Path:
     return _DEFAULT_PATH
 
 
+_LOG_CALLBACK = None
+#: ggml_log_level (ggml.h: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5) -> logging level.
+#: llama.cpp's warnings are set-up notices (e.g. "using full-size SWA cache"), so INFO;
+#: real failures also raise an exception.
+_GGML_LEVELS = {3: logging.INFO, 4: logging.ERROR}
+
+
+def _quiet_llama_logs() -> None:
+    """Send llama.cpp's log lines to the ``llama-cpp-python`` logger instead of stderr.
+
+    llama-cpp-python's own callback uses an outdated level table and prints
+    warnings such as the SWA cache notice even with ``verbose=False``. Here
+    errors are logged at ERROR, warnings at INFO, the rest at DEBUG.
+    """
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    logger = logging.getLogger("llama-cpp-python")
+
+    @llama_cpp.llama_log_callback
+    def _callback(level, text, user_data):  # pragma: no cover - called from C
+        msg = text.decode("utf-8", "replace").rstrip()
+        if msg:
+            logger.log(_GGML_LEVELS.get(level, logging.DEBUG), "%s", msg)
+
+    _LOG_CALLBACK = _callback  # keep a reference: C holds only a pointer
+    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
 def load_llama(path: str | os.PathLike, *, n_ctx: int = DEFAULT_N_CTX,
                n_threads: int = DEFAULT_N_THREADS):
     """Load (once) and return a ``llama_cpp.Llama`` for ``path``.
@@ -133,6 +167,7 @@ def load_llama(path: str | os.PathLike, *, n_ctx: int = DEFAULT_N_CTX,
         except ImportError:
             raise ProviderError("llama-cpp-python is not installed: pip install llama-cpp-python.",
                                 code="NoLlamaCpp") from None
+        _quiet_llama_logs()
         try:
             llm = Llama(model_path=key[0], n_ctx=key[1], n_threads=key[2], verbose=False)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
