@@ -50,7 +50,10 @@ Pipeline (``core.arena.hybrid``)
 ``analyze_query(query, classifier, k=3) -> QueryAnalysis`` (category,
 confidence, top_k, sentiment, sentiment_score, language_code, urgency);
 ``build_prompts(analysis, raw_template=, contextualised_template=, guidance=,
-include_alternatives=, include_guidance=) -> {"raw", "contextualised"}``;
+include_alternatives=, include_guidance=, few_shot=False) -> {"raw", "contextualised"}``
+(pass ``few_shot=provider.is_base_model``: a base model then sees two worked
+examples rendered with the same template before the query; ``respond`` and
+``run_batch`` do this themselves);
 ``stream_prompt(provider, prompt, max_tokens=, temperature=, cache=, prices=)
 -> ArmStream`` (iterate with ``st.write_stream``; then ``.result`` is an
 ``ArmResult(name, prompt, response, cost_usd, charged_usd)``);
