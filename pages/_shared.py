@@ -18,6 +18,24 @@ from core.io import SUPPORTED_EXTENSIONS, LoadedTable, list_sheets, load_table
 log = logging.getLogger("crossroads.ui")
 
 
+def ensure_navigation() -> None:
+    """Make a deep link that is a fresh server's first request go through ``st.navigation``.
+
+    Streamlit treats a folder named ``pages/`` beside the main script as an
+    old-style multipage app until ``st.navigation`` has run once in the
+    process (``PagesManager.uses_pages_directory``). Until then a first request
+    to ``/sentiment`` would render ``pages/sentiment.py`` on its own, with an
+    automatic sidebar listing every file. Call this first thing in every page:
+    it switches the server to ``st.navigation`` mode once and reruns, so the
+    same URL is served by ``streamlit_app.py`` with its layout and menu.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def show_error(exc: BaseException, *, what: str = "That") -> None:
     """Show an exception as a friendly message, never a traceback.
 

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages._shared import ensure_navigation
+
+ensure_navigation()
+
 st.title("Crossroads")
 st.markdown(
     """

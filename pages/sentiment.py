@@ -18,7 +18,9 @@ import core.sentiment as cs
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.sentiment.evaluate import evaluate, normalize_labels
-from pages._shared import download_buttons, show_error, table_input
+from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+
+ensure_navigation()
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {

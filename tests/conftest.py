@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -54,13 +55,12 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
     raise RuntimeError(f"{url} did not answer within {timeout}s: {last}")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start ``streamlit run streamlit_app.py`` on 127.0.0.1 and yield its base URL."""
+@contextlib.contextmanager
+def running_app(log_dir: Path):
+    """Start ``streamlit run streamlit_app.py`` on a free 127.0.0.1 port; yield its base URL, then stop it."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    with open(log, "w") as fh:
+    with open(log_dir / f"streamlit-{port}.log", "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
              "--server.headless", "true", "--server.address", "127.0.0.1",
@@ -77,6 +77,13 @@ def app_url(tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """A live app server shared by the browser tests; yields its base URL."""
+    with running_app(tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
