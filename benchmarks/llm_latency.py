@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.arena.hybrid import build_prompts, QueryAnalysis  # noqa: E402
 from core.arena.pricing import load_prices  # noqa: E402
 from core.arena.providers import EmbeddedProvider, OpenAICompatProvider  # noqa: E402
-from core.arena.providers.embedded import default_gguf_path, load_llama  # noqa: E402
+from core.arena.providers.embedded import DEFAULT_N_THREADS, default_gguf_path, load_llama  # noqa: E402
 
 QUERIES = [
     ("I was charged twice for my order, please fix it now!", "billing", "NEGATIVE"),
@@ -43,10 +43,14 @@ def _analysis(q, cat, sent):
                          {"Negative": 0.8 if sent == "NEGATIVE" else 0.1}, "en", "high" if sent == "NEGATIVE" else "low")
 
 
+def _queries(n):
+    return (QUERIES * ((n // len(QUERIES)) + 1))[:n]
+
+
 def bench(provider, n: int, max_tokens: int) -> dict[str, list[float]]:
     stats: dict[str, list[float]] = {}
-    for q, cat, sent in (QUERIES * ((n // len(QUERIES)) + 1))[:n]:
-        prompts = build_prompts(_analysis(q, cat, sent))
+    for q, cat, sent in _queries(n):
+        prompts = build_prompts(_analysis(q, cat, sent), few_shot=provider.is_base_model)
         for arm, p in prompts.items():
             t0 = time.perf_counter()
             stream = provider.stream(p.system, p.messages, max_tokens, 0.0)
@@ -86,19 +90,30 @@ def main() -> int:
 
     path = default_gguf_path()
     t0 = time.perf_counter()
-    load_llama(path)
+    llm = load_llama(path)
     print(f"embedded model: {path.name}, {path.stat().st_size / 1e6:.0f} MB, "
-          f"load {time.perf_counter() - t0:.2f} s (n_ctx 2048, 2 threads)")
-    med = report("embedded (llama-cpp-python, few-shot completion)",
+          f"load {time.perf_counter() - t0:.2f} s (n_ctx 2048, {DEFAULT_N_THREADS} thread(s))")
+    report("embedded (llama-cpp-python, few-shot completion)",
                  bench(EmbeddedProvider(), args.n, args.max_tokens))
     if args.base_url:
         report(f"OpenAI-compatible server {args.base_url}",
                bench(OpenAICompatProvider(args.base_url), args.n, args.max_tokens))
 
+    # A chat model gets no worked examples: count the chat prompts' tokens (Gemma tokenizer
+    # as a proxy for Claude's, so the cost is an estimate) and assume max_tokens of output.
+    med = {}
+    for arm in ("raw", "contextualised"):
+        counts = []
+        for q, cat, sent in _queries(args.n):
+            p = build_prompts(_analysis(q, cat, sent))[arm]
+            counts.append(len(llm.tokenize((p.system + "\n" + p.user_text).encode("utf-8"), add_bos=False)))
+        med[f"{arm}_in"] = statistics.median(counts)
     prices = load_prices()
-    print(f"\nBedrock cost per 1,000 queries at these token counts "
-          f"(prices: {prices.source}, retrieved {prices.retrieved}; Bedrock's tokenizer differs, "
-          "so this is an estimate; few-shot examples of the embedded prompt included):")
+    print(f"\nChat prompt (no examples): raw {med['raw_in']:.0f} tokens, contextualised "
+          f"{med['contextualised_in']:.0f} tokens (x{med['contextualised_in'] / med['raw_in']:.2f}).")
+    print(f"Bedrock cost per 1,000 queries with {args.max_tokens} output tokens each "
+          f"(prices: {prices.source}, retrieved {prices.retrieved}; token counts from the Gemma "
+          "tokenizer, so an estimate):")
     for model in ("global.anthropic.claude-haiku-4-5-20251001-v1:0", "global.anthropic.claude-sonnet-4-6",
                   "global.anthropic.claude-opus-4-7"):
         raw = prices.cost_usd("bedrock", model, med["raw_in"], args.max_tokens) * 1000
