@@ -227,3 +227,14 @@ def test_bad_arguments_are_config_errors():
         prov.generate("s", [{"role": "user", "content": "q"}], 0)
     with pytest.raises(ConfigError):
         prov.generate("s", [{"role": "robot", "content": "q"}], 5)
+
+
+def test_runtime_client_uses_standard_retries(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-example")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    prov = BedrockProvider(SONNET, region="eu-central-1", max_attempts=4)
+    client = prov.runtime_client()  # no network call
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
+    assert client.meta.region_name == "eu-central-1"
+    assert client is prov.runtime_client()

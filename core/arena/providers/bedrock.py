@@ -221,7 +221,8 @@ class BedrockProvider(LLMProvider):
         region: AWS region; ``None`` uses the profile/environment's region,
             else ``us-east-1``.
         profile: named AWS profile; ``None`` uses the default chain.
-        max_attempts: total attempts in botocore standard retry mode (>= 1).
+        max_attempts: total attempts (first try + retries) in botocore's standard
+            retry mode (``total_max_attempts``), >= 1.
         read_timeout: seconds to wait for an answer.
         client: an existing ``bedrock-runtime`` client (tests pass one wrapped in
             ``botocore.stub.Stubber``); skips the credential check.
@@ -266,7 +267,7 @@ class BedrockProvider(LLMProvider):
     def _config(self, *, attempts: int | None = None, connect_timeout: float = 5.0,
                 read_timeout: float | None = None):
         from botocore.config import Config
-        return Config(retries={"mode": "standard", "max_attempts": attempts or self.max_attempts},
+        return Config(retries={"mode": "standard", "total_max_attempts": attempts or self.max_attempts},
                       connect_timeout=connect_timeout,
                       read_timeout=read_timeout or self.read_timeout,
                       user_agent_extra="crossroads-arena")
