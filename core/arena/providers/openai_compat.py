@@ -10,6 +10,10 @@ Configuration (arguments win over environment variables):
   :data:`OLLAMA_BASE_URL` (``http://localhost:11434/v1``, Ollama's default);
 * model: ``model`` or ``CROSSROADS_OPENAI_MODEL``, default the first model
   the server lists;
+* token counts: taken from the server's ``usage``; a stream asks for it with
+  ``stream_options.include_usage`` (Ollama, vLLM and the OpenAI API send it;
+  llama-cpp-python's server does not, and then a streamed answer's tokens
+  are ``None``, shown as unknown; cost of a local server is 0 anyway);
 * API key (only if the server needs one): ``api_key`` or
   ``CROSSROADS_OPENAI_API_KEY``; sent as a Bearer token, never logged, shown
   or put into a cache key.
