@@ -238,3 +238,29 @@ def test_runtime_client_uses_standard_retries(monkeypatch):
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
     assert client.meta.region_name == "eu-central-1"
     assert client is prov.runtime_client()
+
+
+def test_status_with_listing_denied_offers_builtin_list():
+    from core.arena.providers import bedrock_status
+    ctl = _client("bedrock")
+    prov = BedrockProvider(SONNET, client=_client(), control_client=ctl)
+    with Stubber(ctl) as stub:
+        stub.add_client_error("list_inference_profiles", "AccessDeniedException", "no", 403)
+        stub.add_client_error("list_foundation_models", "AccessDeniedException", "no", 403)
+        st = bedrock_status(provider=prov)
+    assert st.available and st.models == list(BUILTIN_MODEL_IDS)
+    assert "not permitted" in st.reason and st.detail["region"] == "us-west-2"
+
+
+def test_status_unreachable_endpoint_is_unavailable():
+    from botocore.exceptions import EndpointConnectionError
+
+    from core.arena.providers import bedrock_status
+
+    class Unreachable:
+        def list_inference_profiles(self, **kwargs):
+            raise EndpointConnectionError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
+
+    prov = BedrockProvider(SONNET, client=_client(), control_client=Unreachable())
+    st = bedrock_status(provider=prov)
+    assert not st.available and "unreachable" in st.reason

@@ -38,13 +38,14 @@ LABELS = {"bedrock": "Amazon Bedrock", "openai": "OpenAI-compatible server",
 
 
 def bedrock_status(*, region: str | None = None, profile: str | None = None,
-                   list_models: bool = True) -> ProviderStatus:
+                   list_models: bool = True, provider: BedrockProvider | None = None) -> ProviderStatus:
     """Whether Bedrock can be used: credentials found (no network), then models listed.
 
     Args:
         region / profile: as for :class:`BedrockProvider`.
         list_models: ask the ``bedrock`` control plane for models (one
             attempt, 2 s connect timeout); the built-in list is used if denied.
+        provider: an existing :class:`BedrockProvider` to probe (else one is made).
 
     Returns:
         :class:`ProviderStatus`. Available means credentials were found and,
@@ -52,7 +53,7 @@ def bedrock_status(*, region: str | None = None, profile: str | None = None,
         invoke a given model is only known at the first call.
     """
     try:
-        prov = BedrockProvider(region=region, profile=profile)
+        prov = provider or BedrockProvider(region=region, profile=profile)
         has = prov.has_credentials()
     except ProviderError as exc:
         return ProviderStatus("bedrock", False, str(exc), [], LABELS["bedrock"])
