@@ -167,3 +167,17 @@ def test_local_status_and_auto_pick_order(gguf_path, llama_server):
     assert isinstance(auto_provider(statuses=[no_bedrock, no_server, st]), EmbeddedProvider)
     with pytest.raises(ProviderError, match="nothing on 11434"):
         auto_provider(statuses=[no_bedrock, no_server, ProviderStatus("local", False, "no llama")])
+
+
+def test_busy_model_times_out_instead_of_hanging():
+    prov = EmbeddedProvider()
+    prov.busy_timeout_s = 0.2
+    first = prov.stream("s", MESSAGES, MAX_TOKENS, 0.0)
+    next(iter(first), None)  # generation started: the model's lock is held by this stream
+    try:
+        with pytest.raises(ProviderError) as info:
+            prov.generate("s", MESSAGES, 4)
+        assert info.value.code == "Busy" and info.value.retryable
+    finally:
+        first._gen.close()  # abandoning the stream releases the lock
+    assert prov.generate("s", MESSAGES, 2).output_tokens <= 2

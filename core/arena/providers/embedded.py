@@ -21,6 +21,7 @@ calls are serialised with a lock because a ``Llama`` object is not thread-safe.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -216,10 +217,26 @@ class EmbeddedProvider(LLMProvider):
         """The loaded ``Llama`` object (loaded once, then cached)."""
         return load_llama(self.path(), n_ctx=self.n_ctx, n_threads=self.n_threads)
 
-    def _lock(self) -> threading.Lock:
+    #: Seconds to wait for the model when another answer is being generated.
+    busy_timeout_s: float = 300.0
+
+    @contextlib.contextmanager
+    def _lock(self):
+        """Hold the model's lock, or raise ``ProviderError`` after :attr:`busy_timeout_s`.
+
+        A timeout (not a plain ``with lock``) so that a stream abandoned by a
+        caller cannot block every later call forever.
+        """
         self.llama()
         key = (str(self.path().resolve()), int(self.n_ctx), int(self.n_threads))
-        return _MODEL_LOCKS[key]
+        lock = _MODEL_LOCKS[key]
+        if not lock.acquire(timeout=self.busy_timeout_s):
+            raise ProviderError(f"The local model is still busy with another answer after "
+                                f"{self.busy_timeout_s:.0f} s: try again.", retryable=True, code="Busy")
+        try:
+            yield
+        finally:
+            lock.release()
 
     def list_models(self) -> list[str]:
         """The one model this provider runs (its file name)."""
