@@ -157,7 +157,7 @@ else:
     names = [s.name for s in available]
     c1, c2, c3, c4 = st.columns([2, 3, 1, 1])
     prov_name = c1.selectbox("Provider", names, index=0, key="arena_provider",
-                             format_func=lambda n: LABELS[n] + (" (auto-picked)" if n == names[0] else ""),
+                             format_func=lambda n: LABELS[n] + (" · auto" if n == names[0] else ""),
                              help="Auto-picked in this order when available: Bedrock, a local server, "
                                   "the embedded model.")
     status = next(s for s in available if s.name == prov_name)
@@ -200,12 +200,23 @@ label_col = c2.selectbox("Label column (category)", cols, index=guess(cols, LABE
 folds = int(c3.number_input("CV folds", 2, 10, 5, key="arena_folds"))
 try:
     data = load_labelled_queries(table, text_col, label_col)
-    fp = fingerprint(data.texts, data.labels)
-    n_classes = len(set(data.labels))
+    counts = pd.Series(data.labels).value_counts()
+    n_classes = len(counts)
     if n_classes > max(50, len(data) // 2):
         st.warning(f"'{label_col}' has {n_classes:,} different values for {len(data):,} rows: it looks like "
                    "text or an ID, not a category. Pick the label column.", icon=":material/warning:")
         st.stop()
+    single = sorted(counts[counts < 2].index)
+    if single and n_classes - len(single) >= 2:
+        keep = [lab not in set(single) for lab in data.labels]
+        data.texts = [t for t, k_ in zip(data.texts, keep) if k_]
+        data.labels = [lab for lab, k_ in zip(data.labels, keep) if k_]
+        n_classes -= len(single)
+        st.warning(f"{len(single)} categor{'y has' if len(single) == 1 else 'ies have'} a single example and "
+                   f"{'was' if len(single) == 1 else 'were'} left out (a classifier cannot learn or be "
+                   f"cross-validated on one example): {', '.join(single[:10])}"
+                   f"{' ...' if len(single) > 10 else ''}.", icon=":material/warning:")
+    fp = fingerprint(data.texts, data.labels)
     clf = train_classifier(fp, data.texts, data.labels)
     cv_texts, cv_labels, cv_note = cv_subsample(data.texts, data.labels)
     scores = cross_validate(fingerprint(cv_texts, cv_labels), cv_texts, cv_labels, folds)
@@ -268,8 +279,8 @@ k = int(st.slider("Top-k categories", 1, min(5, n_classes), min(3, n_classes), k
 if query.strip():
     try:
         analysis = analyze_query(query, clf, k=k)
-    except CrossroadsError as exc:
-        show_error(exc)
+    except Exception as exc:  # noqa: BLE001 - CrossroadsError or unexpected: shown, never a traceback
+        show_error(exc, what="Classifying the query")
         st.stop()
     a1, a2 = st.columns([3, 2])
     with a1:
@@ -337,6 +348,9 @@ if query.strip():
                 sent = (provider.prompt_as_sent(prompts[arm].system, prompts[arm].messages)
                         if provider is not None else prompts[arm].as_text())
                 col.code(sent, language=None, wrap_lines=True)
+else:
+    st.info("Type a customer query above, or pick an example, to see its category, sentiment and the two prompts.",
+            icon=":material/edit:")
 st.caption(f"Costs: USD per 1M tokens from {prices.source} (copied {prices.retrieved}; edit "
            "core/arena/llm_prices.json or point CROSSROADS_LLM_PRICES at your own copy). Local models cost $0.")
 

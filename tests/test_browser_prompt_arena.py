@@ -31,6 +31,9 @@ def test_arena_classifies_and_answers_in_both_columns(page, app_url, artifacts):
     # the sample trains and is cross-validated
     page.get_by_text("CV macro F1").wait_for(timeout=180_000)
     page.get_by_text(re.compile(r"^\d{2}\.\d%$")).first.wait_for()
+    page.get_by_role("heading", name="Prompt Arena").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "prompt_arena_top.png"))
     # a Japanese example query: top-k and sentiment
     page.get_by_role("radio", name="JA · 返金（怒り）").click()
     page.get_by_text("Classifier top-k").wait_for()
@@ -51,3 +54,30 @@ def test_arena_classifies_and_answers_in_both_columns(page, app_url, artifacts):
     assert body.count("Input tokens") == 2 and body.count("Latency") >= 2
     assert re.search(r"\d[\d,]* ms", body)
     assert "Traceback" not in body
+
+
+@pytest.mark.shared
+def test_upload_japanese_intents_with_a_single_example_class(page, app_url, shared_data, artifacts):
+    page.goto(app_url)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Prompt Arena").wait_for()
+    page.goto(f"{app_url}/prompt_arena")
+    page.get_by_text("CV macro F1").wait_for(timeout=180_000)
+    page.get_by_text("Upload a file", exact=True).click()
+    page.locator('input[type="file"]').set_input_files(
+        str(shared_data / "ja_xsid_intents" / "xsid_ja_intents.csv"))
+    page.get_by_text("xsid_ja_intents.csv: 400 rows x 6 columns").wait_for()
+    for label, option in (("Text column", "text_ja"), ("Label column (category)", "intent")):
+        page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+        page.get_by_role("option", name=option, exact=True).click()
+        page.wait_for_timeout(800)
+    # alarm/modify_alarm has one example: left out with a warning instead of blocking
+    page.get_by_text(re.compile("1 category has a single example and was left out.*alarm/modify_alarm")).wait_for(
+        timeout=180_000)
+    page.get_by_text("CV macro F1").wait_for(timeout=180_000)
+    body = page.locator("body").inner_text()
+    assert re.search(r"Training rows\s+399", body)
+    assert re.search(r"Categories\s+9", body)
+    assert "Traceback" not in body
+    page.get_by_text("Training rows").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / "prompt_arena_upload_xsid.png"))
