@@ -8,6 +8,12 @@ For telco_churn and california_housing (from ../shared/data), prints:
   preprocessed matrix, with no per-fold preprocessing, no hold-out and no extra metrics;
 * the ratio between them, and the 60 s target for the CLI on telco_churn.
 
+The bare baseline keeps scikit-learn's default OpenMP threads for HistGradientBoosting
+(all cores), while the comparison pins it to 1 thread (``compare.OPENMP_THREADS``): on a
+shared, loaded 2-core machine spinning OpenMP threads make the bare run *slower*
+(measured 2026-11-30 at load average ~8: telco 49.6 s ours vs 101.1 s bare, ratio 0.49;
+california 44.1 s vs 55.8 s, ratio 0.79; CLI end to end 30.4 s on telco, 51% of 60 s).
+
 Run: ``python benchmarks/tabular_compare.py`` (skips a dataset that is absent).
 """
 

@@ -79,3 +79,13 @@ def test_regression_sample_and_task_error():
     at.segmented_control(key="dm_task").set_value("regression").run()
     assert not at.exception
     assert any("not numeric" in e.value for e in at.error)
+
+
+def test_changed_settings_ask_for_a_new_run(cancer_app):
+    at = cancer_app
+    at.number_input(key="dm_folds").set_value(4).run()
+    assert not at.exception
+    assert any("settings changed since the last run" in i.value for i in at.info)
+    assert not at.success  # stale results are not shown as current
+    at.number_input(key="dm_folds").set_value(3).run()  # back to the compared settings: results again
+    assert "Best model:" in at.success[0].value

@@ -53,10 +53,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float, scale: float | None = None) -> str:
+    """``v`` with 3 decimals, or as a whole number with thousands separators when ``scale`` (default ``v``) >= 10,000."""
     if v != v:  # NaN
         return "n/a"
-    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.3f}"
+    return f"{v:,.0f}" if abs(v if scale is None else scale) >= 1e4 else f"{v:.3f}"
 
 
 def format_leaderboard(result) -> str:
@@ -65,7 +66,8 @@ def format_leaderboard(result) -> str:
     header = ["model"] + [METRICS[result.task][m][0] for m in metrics] + ["fit s", "predict s"]
     rows = [header]
     for r in result.results:
-        rows.append([r.label] + [f"{_fmt(r.metrics[m]['mean'])} ± {_fmt(r.metrics[m]['std'])}" for m in metrics]
+        rows.append([r.label] + [f"{_fmt(r.metrics[m]['mean'])} ± {_fmt(r.metrics[m]['std'], r.metrics[m]['mean'])}"
+                                  for m in metrics]
                     + [f"{r.fit_seconds:.3f}", f"{r.predict_seconds:.3f}"])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
