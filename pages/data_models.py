@@ -116,7 +116,7 @@ def _leaderboard_display(result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _run_comparison(df, target, task, chosen, folds):
+def _run_comparison(df, target, task, chosen, folds, max_rows):
     with st.status("Comparing models...", expanded=True) as status:
         bar = st.progress(0.0, text="Starting...")
 
@@ -124,7 +124,8 @@ def _run_comparison(df, target, task, chosen, folds):
             bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
         try:
-            result = compare_models(df, target, task=task, models=chosen, folds=folds, on_progress=on_progress)
+            result = compare_models(df, target, task=task, models=chosen, folds=folds, on_progress=on_progress,
+                                    max_rows=max_rows if max_rows < len(df) else None)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             status.update(label="The comparison failed", state="error")
             show_error(exc, what="The comparison")
@@ -192,19 +193,22 @@ labels = {m.key: m.label for m in specs}
 keys = st.multiselect("Models to compare", list(labels), default=list(labels), format_func=labels.get,
                       key=f"{KEY}_models_{schema.task}")
 chosen = _hyperparameter_widgets(schema.task, keys)
-c1, c2 = st.columns([1, 3])
+c1, c2, c3 = st.columns([1, 1, 2])
 folds = int(c1.number_input("Folds (K)", min_value=2, max_value=10, value=5, key=f"{KEY}_folds",
                             help="Cross-validation folds; fewer when a class is rarer than K."))
-c2.caption("Stratified K-fold for classification (K-fold for regression), plus a 20% hold-out split for "
+max_rows = int(c2.number_input("Rows to use at most", min_value=100, max_value=max(100, len(df)),
+                               value=min(len(df), 50_000), step=1000, key=f"{KEY}_max_rows",
+                               help="Large tables are sampled at random to keep the comparison to about a minute."))
+c3.caption("Stratified K-fold for classification (K-fold for regression), plus a 20% hold-out split for "
            "the test-split charts and SHAP. The data and options you set are the whole input: the same "
            "inputs give the same results.")
 
-run_key = json.dumps([fp, target, schema.task, chosen, folds], sort_keys=True, default=str)
+run_key = json.dumps([fp, target, schema.task, chosen, folds, max_rows], sort_keys=True, default=str)
 run_id = hashlib.sha1(run_key.encode()).hexdigest()[:12]
 results = st.session_state.setdefault(f"{KEY}_results", {})
 if st.button("Run comparison", type="primary", icon=":material/play_arrow:", disabled=not keys,
              key=f"{KEY}_run"):
-    res = _run_comparison(df, target, schema.task, chosen, folds)
+    res = _run_comparison(df, target, schema.task, chosen, folds, max_rows)
     if res is not None:
         results.clear()  # keep one comparison per session: results hold fitted models
         st.session_state.pop(f"{KEY}_shap", None)

@@ -143,3 +143,11 @@ def test_japanese_names_render_in_matplotlib():
         fig.canvas.draw()
     plt.close(fig)
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_max_rows_samples_with_a_notice(cancer):
+    res = compare_models(cancer, "target", models=["dummy"], folds=2, max_rows=100)
+    assert res.schema.n_rows == 100 and len(res.X_train) + len(res.X_test) == 100
+    assert res.warnings[0].startswith("A random sample of 100 of the 300 rows")
+    with pytest.raises(ConfigError, match="at least 20"):
+        compare_models(cancer, "target", models=["dummy"], max_rows=5)

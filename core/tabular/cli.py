@@ -46,6 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K", help=f"folds (default {DEFAULT_FOLDS})")
     p.add_argument("--models", nargs="+", metavar="KEY", choices=list(MODELS),
                    help=f"models to compare (default all): {', '.join(MODELS)}")
+    p.add_argument("--max-rows", type=int, metavar="N", help="use a random sample of N rows (large tables)")
     p.add_argument("--no-shap", action="store_true", help="skip the SHAP explanation of the best model")
     p.add_argument("--shap-rows", type=int, default=200, metavar="N", help="rows explained by SHAP at most")
     p.add_argument("--json", metavar="OUT", help="write the full result as JSON to this file")
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     for note in table.notes:
         print(f"  note: {note}")
     result = compare_models(table.frame, args.target, task=args.task, folds=args.folds,
-                            models=args.models, random_state=args.seed)
+                            models=args.models, random_state=args.seed, max_rows=args.max_rows)
     schema = result.schema
     used = len(schema.feature_columns)
     print(f"\ntask: {result.task} ({schema.task_reason}); target: {schema.target}; rows used: {schema.n_rows:,}"

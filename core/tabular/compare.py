@@ -287,6 +287,7 @@ def compare_models(
     test_size: float = DEFAULT_TEST_SIZE,
     random_state: int = 0,
     on_progress: ProgressCallback | None = None,
+    max_rows: int | None = None,
 ) -> ComparisonResult:
     """Cross-validate several models on ``df`` to predict ``target``, and evaluate each on a held-out split.
 
@@ -305,6 +306,8 @@ def compare_models(
         folds: requested number of folds K (>= 2).
         test_size: share of rows held out for charts/SHAP (0 < test_size < 1).
         random_state: seed for the splits and the models.
+        max_rows: when the table has more rows, a random sample of this many rows
+            (seeded by ``random_state``) is used, with a notice; ``None`` = every row.
         on_progress: called as ``on_progress(fraction in [0, 1], message)`` after each step.
 
     Returns:
@@ -317,7 +320,17 @@ def compare_models(
     start = time.perf_counter()
     if not 0 < test_size < 1:
         raise ConfigError(f"test_size must be between 0 and 1, not {test_size}.")
+    sample_note = None
+    if max_rows is not None:
+        if max_rows < 20:
+            raise ConfigError(f"max_rows must be at least 20, not {max_rows}.")
+        if len(df) > max_rows:
+            sample_note = (f"A random sample of {max_rows:,} of the {len(df):,} rows was used "
+                           "(raise the row limit to use more).")
+            df = df.sample(n=max_rows, random_state=random_state)
     schema = infer_schema(df, target, task=task)
+    if sample_note:
+        schema.warnings.insert(0, sample_note)
     task = schema.task
     X, y_raw = prepare_xy(df, schema)
     notices = list(schema.warnings)
