@@ -23,7 +23,9 @@ from core.arena.prompts import CONTEXTUALISED_TEMPLATE, DEFAULT_GUIDANCE, RAW_TE
 from core.arena.providers import LABELS, available_providers, make_provider
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
-from pages._shared import download_buttons, show_error, table_input
+from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+
+ensure_navigation()
 
 EXAMPLES = {
     "EN · late parcel (angry)": "My order was supposed to arrive last Monday and it's still not here. "
@@ -295,7 +297,7 @@ if query.strip():
         s2.metric("Urgency", analysis.urgency)
         st.caption(f"Language: {analysis.language_code}. " + " ".join(analysis.notes))
     try:
-        prompts = build_prompts(analysis, **prompt_options)
+        prompts = build_prompts(analysis, **prompt_options, few_shot=getattr(provider, "is_base_model", False))
     except CrossroadsError as exc:
         show_error(exc)
         st.stop()
