@@ -40,7 +40,8 @@ def metric_bars(result: ComparisonResult, metric: str | None = None) -> go.Figur
         x=[r.metrics[metric]["mean"] for r in rows], y=[r.label for r in rows], orientation="h",
         error_x=dict(type="data", array=[r.metrics[metric]["std"] for r in rows], visible=True),
         marker_color=["#9e9e9e" if r.baseline else "#1f77b4" for r in rows],
-        text=[f"{r.metrics[metric]['mean']:.3f}" for r in rows], textposition="inside",
+        text=[f"{r.metrics[metric]['mean']:.3f}" for r in rows], textposition="inside", insidetextanchor="start",
+        textfont=dict(color="white"),
         hovertemplate="%{y}: %{x:.4f}<extra></extra>",
     ))
     fig.update_layout(title=f"{name} ({'higher' if higher else 'lower'} is better), mean ± std over "
