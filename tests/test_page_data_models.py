@@ -89,3 +89,14 @@ def test_changed_settings_ask_for_a_new_run(cancer_app):
     assert not at.success  # stale results are not shown as current
     at.number_input(key="dm_folds").set_value(3).run()  # back to the compared settings: results again
     assert "Best model:" in at.success[0].value
+
+
+def test_multiclass_sample_has_a_class_picker_for_shap():
+    at = _app()
+    at.selectbox(key="dm_sample").set_value("Wine cultivars (3 classes, 178 rows, scikit-learn)").run()
+    _run(at, ["linear", "dummy"])
+    assert any("SHAP values in log-odds per class (3 classes)" in i.value for i in at.info)
+    at.selectbox(key="dm_shap_class").set_value(2).run()
+    assert not at.exception
+    assert any("SHAP values in log-odds of class 'class_2'" in i.value for i in at.info)
+    assert len(at.get("image")) == 3
