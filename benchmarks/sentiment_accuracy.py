@@ -13,7 +13,13 @@ What it compares (the "which tokenizer does Japanese need" question):
 2. preprocessing: Unicode NFKC normalisation or none;
 3. sentence splitting: our rules (。！？ and line breaks) or Bunkai (oseti's default);
 4. the score parameters: neutral weight ``k`` and balance power ``g``
-   (see ``core.sentiment.base.scores_from_evidence``).
+   (see ``core.sentiment.base.scores_from_evidence``);
+5. our Japanese customer-support lexicon (``core/sentiment/ja_support_lexicon.tsv``,
+   on by default in ``LocalBackend``) against oseti alone: on chABSA (must not lower
+   accuracy or macro F1), on the JA rows of ``data/sentiment_examples.csv`` and on the
+   JA rows of ``data/support_queries.csv`` (share of ``complaint`` rows labelled
+   NEGATIVE; false-NEGATIVE rate on the calm ``product_info`` and ``account`` rows).
+   The same comparison runs for English with VADER (support lexicon off/on).
 
 It also measures texts/second of ``LocalBackend.detect_batch`` (the path the page and
 CLI use) on Japanese and English texts, the import/initialisation time of each
@@ -56,6 +62,32 @@ def report(name: str, gold: list[str], pred: list[str]) -> dict:
             "macro_f1": f1_score(gold, pred, labels=list(LABELS), average="macro", zero_division=0)}
 
 
+def support_lexicon_report(local) -> None:
+    """Print oseti/VADER alone vs with our support lexicons on the sample data in ``data/``."""
+    ex = pd.read_csv(ROOT / "data" / "sentiment_examples.csv")
+    sq = pd.read_csv(ROOT / "data" / "support_queries.csv")
+    print("\nSupport lexicon off -> on (LocalBackend(support_lexicon=False/True)):")
+    for lang in ("ja", "en"):
+        preds = {}
+        for on in (False, True):
+            be = local.LocalBackend(support_lexicon=on)
+            e = ex[ex["language"] == lang]
+            pe = [be.detect(t, lang).sentiment for t in e["text"]]
+            ge = e["label"].str.upper().tolist()
+            q = sq[sq["language"] == lang]
+            pq = pd.Series([be.detect(t, lang).sentiment for t in q["text"]], index=q.index)
+            preds[on] = (report("", ge, pe), pq)
+            complaint = pq[q["label"] == "complaint"]
+            calm = pq[q["label"].isin(["product_info", "account"])]
+            other = pq[q["label"] != "complaint"]
+            print(f"  {lang} {'on ' if on else 'off'}: sentiment_examples.csv accuracy {preds[on][0]['accuracy']:.3f} "
+                  f"macro F1 {preds[on][0]['macro_f1']:.3f} ({sum(a == b for a, b in zip(pe, ge))}/{len(ge)}); "
+                  f"support_queries complaint NEGATIVE {int((complaint == 'NEGATIVE').sum())}/{len(complaint)}; "
+                  f"calm product_info+account false NEGATIVE {int((calm == 'NEGATIVE').sum())}/{len(calm)}; "
+                  f"all non-complaint NEGATIVE {int((other == 'NEGATIVE').sum())}/{len(other)}")
+            print("      labels of non-complaint rows:", other.value_counts().to_dict())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N sentences (0 = all)")
@@ -78,19 +110,24 @@ def main(argv=None) -> int:
 
     from core.sentiment import local
 
-    variants = [("mecab-ipadic", True, "rules"), ("mecab-ipadic", False, "rules"),
-                ("sudachi", True, "rules"), ("janome", True, "rules"), ("mecab-ipadic", False, "bunkai")]
+    variants = [("mecab-ipadic", True, "rules", False), ("mecab-ipadic", False, "rules", False),
+                ("sudachi", True, "rules", False), ("janome", True, "rules", False),
+                ("mecab-ipadic", False, "bunkai", False), ("sudachi", True, "rules", True)]
     if args.quick:
         variants = [v for v in variants if v[0] != "janome" and v[2] != "bunkai"]
     rows, counts_by = [], {}
-    for tok, nfkc, splitter in variants:
+    for tok, nfkc, splitter, support in variants:
         t0 = time.perf_counter()
         local.japanese_analyzer(tok, splitter)
+        if support:
+            from core.sentiment import ja_support
+            ja_support.load_lexicon()
         init = time.perf_counter() - t0
         t0 = time.perf_counter()
-        counts = np.array([local.japanese_evidence(t, tok, normalize=nfkc, splitter=splitter) for t in texts])
+        counts = np.array([local.japanese_evidence(t, tok, normalize=nfkc, splitter=splitter,
+                                                   support_lexicon=support) for t in texts])
         secs = time.perf_counter() - t0
-        name = f"{tok} | {'NFKC' if nfkc else 'raw'} | split={splitter}"
+        name = f"{tok} | {'NFKC' if nfkc else 'raw'} | split={splitter}" + (" | +support lexicon" if support else "")
         counts_by[name] = counts
         r = report(name, gold, labels_from_counts(counts, local.JA_NEUTRAL_WEIGHT, local.JA_BALANCE_POWER))
         r.update({"texts_per_s": len(texts) / secs, "init_s": init,
@@ -101,8 +138,8 @@ def main(argv=None) -> int:
 
     best = max(rows, key=lambda r: r["macro_f1"])
     print(f"\nbest by macro F1: {best['config']}  (default in core.sentiment.local: "
-          f"{local.DEFAULT_JA_TOKENIZER} | NFKC | split=rules)")
-    counts = counts_by[f"{local.DEFAULT_JA_TOKENIZER} | NFKC | split=rules"]
+          f"{local.DEFAULT_JA_TOKENIZER} | NFKC | split=rules | +support lexicon)")
+    counts = counts_by[f"{local.DEFAULT_JA_TOKENIZER} | NFKC | split=rules | +support lexicon"]
     grid = []
     for k in (0.5, 1.0, 2.0, 3.0):
         for g in (1.0, 2.0):
@@ -116,6 +153,8 @@ def main(argv=None) -> int:
     print(pd.DataFrame(cm, index=list(LABELS), columns=list(LABELS)).to_string())
     print("binary subset (gold positive/negative only): accuracy "
           f"{np.mean([p == g for p, g in zip(pred, gold) if g in ('POSITIVE', 'NEGATIVE')]):.3f}")
+
+    support_lexicon_report(local)
 
     # Throughput of the public batch path.
     backend = local.LocalBackend()

