@@ -149,7 +149,7 @@ def download_buttons(df: pd.DataFrame, basename: str, key: str, json_obj: Any = 
         key: unique widget-key prefix.
         json_obj: what the JSON file holds; defaults to ``df``'s rows.
     """
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2 = st.columns(2, width=420)
     c1.download_button("Download CSV", to_csv_bytes(df), f"{basename}.csv", "text/csv",
                        key=f"{key}_csv", icon=":material/download:")
     c2.download_button("Download JSON", to_json_bytes(df if json_obj is None else json_obj), f"{basename}.json",

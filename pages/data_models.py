@@ -22,7 +22,9 @@ from core.tabular.explain import plot_bar, plot_beeswarm, plot_waterfall
 from core.tabular.compare import METRICS, compare_models, explain_model, result_to_json
 from core.tabular.models import MODELS, available_models
 from core.tabular.schema import infer_schema
-from pages._shared import download_buttons, show_error, table_input
+from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+
+ensure_navigation()
 
 KEY = "dm"
 charts.configure_matplotlib_cjk()  # Japanese column names in SHAP's matplotlib charts

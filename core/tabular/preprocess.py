@@ -197,17 +197,7 @@ def feature_sources(preprocessor: ColumnTransformer) -> dict[str, str]:
     Returns:
         ``{output feature name: source column name}`` in output order.
     """
-    out: dict[str, str] = {}
-    for name, trans, cols in preprocessor.transformers_:
-        if name == "remainder" or trans == "drop":
-            continue
-        cols_list = [cols] if isinstance(cols, str) else list(cols)
-        names = trans.get_feature_names_out(cols_list if not isinstance(cols, str) else None)
-        if name.startswith("text:"):
-            out.update({str(n): str(cols) for n in names})
-            continue
-        for n in map(str, names):
-            src = next((c for c in sorted(cols_list, key=len, reverse=True)
-                        if n == c or n.startswith(c + "_") or n.startswith(c + ".")), cols_list[0])
-            out[n] = str(src)
-    return out
+    # One mapping for the whole app: the same one SHAP uses to group features back into columns.
+    from core.tabular.explain import source_columns
+
+    return dict(zip(feature_names(preprocessor), source_columns(preprocessor)))
