@@ -23,6 +23,18 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_response_cache(tmp_path_factory):
+    """Keep the LLM response cache of the tests (and of the app servers they start) out of the user's ~/.cache."""
+    old = os.environ.get("CROSSROADS_CACHE_DIR")
+    os.environ["CROSSROADS_CACHE_DIR"] = str(tmp_path_factory.mktemp("llm-cache"))
+    yield
+    if old is None:
+        os.environ.pop("CROSSROADS_CACHE_DIR", None)
+    else:
+        os.environ["CROSSROADS_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Path of ``../shared/data``; skips the test with a visible reason when it is absent."""

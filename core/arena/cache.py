@@ -24,7 +24,14 @@ from .providers.base import LLMResponse
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/crossroads/llm`` or ``~/.cache/crossroads/llm``."""
+    """Folder of the on-disk response cache.
+
+    Returns:
+        ``$CROSSROADS_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/crossroads/llm``
+        or ``~/.cache/crossroads/llm``.
+    """
+    if os.environ.get("CROSSROADS_CACHE_DIR"):
+        return Path(os.environ["CROSSROADS_CACHE_DIR"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "crossroads" / "llm"
 
