@@ -81,5 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = f"{exc.filename or exc} is a folder, not a file. Give the path of a file."
     except KeyboardInterrupt:
         msg = "interrupted."
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as other Unix tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     print("error: " + " ".join(msg.split()), file=sys.stderr)
     return 2

@@ -446,8 +446,9 @@ def load_table(
     if raw.shape[1] == 0:
         raise DataError(f"'{name}' has no columns. Check that it is a table with a header row.")
     if len(raw) == 0:
-        raise DataError(f"'{name}' has a header row but no data rows. Add rows, or untick 'no header' if the "
-                        "first row is data.")
+        raise DataError(f"'{name}' has a header row but no data rows. Add data rows; if that single row is data, "
+                        "not column names, read the file without a header row ('The first row is data' option, "
+                        "or --no-header).")
     if column_names:
         names = [str(c).strip() for c in column_names]
         if len(names) != raw.shape[1]:
