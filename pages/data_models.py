@@ -21,7 +21,7 @@ from core.tabular import charts
 from core.tabular.explain import plot_bar, plot_beeswarm, plot_waterfall
 from core.tabular.compare import METRICS, compare_models, explain_model, result_to_json
 from core.tabular.models import MODELS, available_models
-from core.tabular.schema import infer_schema
+from core.tabular.schema import infer_schema, suggest_target
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 
 ensure_navigation()
@@ -161,7 +161,13 @@ with st.expander(f"Preview ({len(df):,} rows × {df.shape[1]} columns)", icon=":
 
 columns = [str(c) for c in df.columns]
 c1, c2 = st.columns([3, 2])
-target = c1.selectbox("Column to predict (target)", columns, index=len(columns) - 1, key=f"{KEY}_target")
+try:
+    suggested = suggest_target(df)
+except CrossroadsError:
+    suggested = columns[-1]
+target = c1.selectbox("Column to predict (target)", columns, index=columns.index(suggested), key=f"{KEY}_target",
+                      help="Suggested: a column named like target/label/class/outcome/churn/price/quality/value, "
+                           "else the last column that is not an ID, free text or constant.")
 task_choice = c2.segmented_control("Task", ["auto", "classification", "regression"], default="auto",
                                    required=True, key=f"{KEY}_task",
                                    help="auto: text labels or a few whole numbers = classification, else regression.")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
-from core.tabular.schema import infer_column_type, infer_schema, prepare_xy
+from core.tabular.schema import infer_column_type, infer_schema, prepare_xy, suggest_target
 
 
 def _table(n=60, seed=0):
@@ -114,3 +114,39 @@ def test_the_table_is_not_modified():
     s = infer_schema(df, "y")
     prepare_xy(df, s)
     pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel, expected, last", [
+    ("titanic/train.csv", "Survived", "Embarked"),
+    ("telco_churn/Telco-Customer-Churn.csv", "Churn", "Churn"),
+    ("california_housing/housing.csv", "median_house_value", "ocean_proximity"),
+    ("wine_quality_red_semicolon/winequality-red.csv", "quality", "quality"),
+])
+def test_suggest_target_on_real_tables(shared_data, rel, expected, last):
+    from core.io import load_table
+
+    df = load_table(shared_data / rel).frame
+    assert str(df.columns[-1]) == last  # the old default (last column) was wrong for titanic/california
+    assert suggest_target(df) == expected
+
+
+def test_suggest_target_rules():
+    rng = np.random.default_rng(0)
+    n = 50
+    base = {"row_id": np.arange(n), "age": rng.integers(18, 80, n).astype(float)}
+    # a word of the name matches; Pclass does not (whole words only)
+    df = pd.DataFrame({**base, "SalePrice": rng.normal(size=n), "Pclass": rng.integers(1, 4, n),
+                       "city": rng.choice(["a", "b", "c"], n)})
+    assert suggest_target(df) == "SalePrice"
+    # an exact name beats a partial one
+    df = pd.DataFrame({**base, "label": rng.choice(["x", "y"], n), "house_value": rng.normal(size=n)})
+    assert suggest_target(df) == "label"
+    # no name match: last column that is not ID-like, free text or constant
+    df = pd.DataFrame({**base, "colour": rng.choice(["r", "g"], n), "const": 1, "uid": [f"u{i:04d}" for i in range(n)]})
+    assert suggest_target(df) == "colour"
+    # a name match that is constant is skipped
+    df = pd.DataFrame({**base, "target": 1, "colour": rng.choice(["r", "g"], n)})
+    assert suggest_target(df) == "colour"
+    with pytest.raises(DataError):
+        suggest_target(pd.DataFrame())

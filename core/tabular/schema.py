@@ -391,3 +391,64 @@ def prepare_features(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             X[c] = pd.Series([np.nan if pd.isna(v) else str(v) for v in X[c].tolist()],
                              index=X.index, dtype=object)
     return X
+
+
+#: Column-name words that usually mean "the column to predict" (matched case-insensitively
+#: against the whole name or one of its words: ``median_house_value`` -> ``value``).
+TARGET_NAME_WORDS = ("target", "label", "class", "y", "outcome", "churn", "survived", "price",
+                     "quality", "value")
+_NOT_TARGET_TYPES = ("id", "text", "constant", "empty")
+
+
+def _name_words(name: str) -> list[str]:
+    """``"median_house_value"`` -> ``["median", "house", "value"]``; ``"SalePrice"`` -> ``["sale", "price"]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+    return [w for w in re.split(r"[^0-9A-Za-z]+", spaced.lower()) if w]
+
+
+def suggest_target(df: pd.DataFrame) -> str:
+    """Suggest the column to predict, as a default the user can change.
+
+    Rule, in order:
+
+    1. a column whose whole name (case-insensitive) is one of :data:`TARGET_NAME_WORDS`
+       (``Survived``, ``Churn``, ``quality``, ``target``...);
+    2. else a column with one of those words as a word of its name
+       (``median_house_value``, ``sale_price``, ``SalePrice``; ``Pclass`` does not match);
+    3. else the last column that is not ID-like, free text, constant or empty
+       (see :func:`infer_column_type`);
+    4. else the last column.
+
+    Within rules 1 and 2 name-matching columns that are ID-like, free text, constant
+    or empty are skipped, and the last match wins (tables usually end with the target).
+
+    Args:
+        df: the table (rows x columns, at least one column); not modified.
+
+    Returns:
+        The suggested column name (``str``; the table's column label as text).
+
+    Raises:
+        DataError: the table has no columns.
+    """
+    if df.shape[1] == 0:
+        raise DataError("the table has no columns, so there is no column to predict.")
+    names = [str(c) for c in df.columns]
+    sample = df.head(5000)
+    usable_cache: dict[int, bool] = {}
+
+    def usable(i: int) -> bool:
+        if i not in usable_cache:
+            col = sample.iloc[:, i]
+            usable_cache[i] = (not isinstance(col, pd.DataFrame)
+                               and infer_column_type(col.rename(names[i])).inferred_type not in _NOT_TARGET_TYPES)
+        return usable_cache[i]
+
+    words = set(TARGET_NAME_WORDS)
+    exact = [i for i, n in enumerate(names) if n.strip().lower() in words]
+    partial = [i for i, n in enumerate(names) if i not in exact and words.intersection(_name_words(n))]
+    for group in (exact, partial, list(range(len(names)))):
+        for i in reversed(group):
+            if usable(i):
+                return names[i]
+    return names[-1]
