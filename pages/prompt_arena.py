@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from core.arena.cache import ResponseCache
-from core.arena.classifier import IntentClassifier, load_labelled_queries, sample_queries_path
+from core.arena.classifier import (IntentClassifier, load_labelled_queries, sample_queries_path,
+                                   stratified_subsample)
 from core.arena.hybrid import (ARMS, analyze_query, batch_summary, build_prompts, run_batch,
                                stream_prompt)
 from core.arena.pricing import load_prices
@@ -97,14 +98,11 @@ def guess(columns: list[str], names: tuple[str, ...], fallback: int) -> int:
 
 
 def cv_subsample(texts: list[str], labels: list[str], limit: int = 2000) -> tuple[list[str], list[str], str]:
-    """Keep CV affordable on big uploads: a stratified sample of ``limit`` rows."""
-    if len(texts) <= limit:
+    """Keep CV affordable on big uploads: a stratified sample of about ``limit`` rows (core does it)."""
+    sub_t, sub_y = stratified_subsample(texts, labels, limit)
+    if len(sub_t) == len(texts):
         return texts, labels, ""
-    df = pd.DataFrame({"t": texts, "y": labels})
-    frac = limit / len(df)
-    sub = (df.groupby("y", group_keys=False)
-           .apply(lambda g: g.sample(max(2, round(len(g) * frac)) if len(g) >= 2 else len(g), random_state=0)))
-    return sub["t"].tolist(), sub["y"].tolist(), f"on a stratified sample of {len(sub):,} of {len(df):,} rows"
+    return sub_t, sub_y, f"on a stratified sample of {len(sub_t):,} of {len(texts):,} rows"
 
 
 def fmt_cost(cost) -> str:

@@ -15,6 +15,7 @@ from core.arena.classifier import (
     load_labelled_queries,
     normalize_text,
     sample_queries_path,
+    stratified_subsample,
 )
 from core.errors import DataError
 
@@ -194,3 +195,41 @@ def test_xsid_japanese_cv(shared_data):
           f"accuracy {res['accuracy_mean']:.3f}, macro F1 {res['macro_f1_mean']:.3f}")
     assert res["folds_used"] == 4  # alarm/time_left_on_alarm has only 4 examples
     assert res["accuracy_mean"] >= 0.85
+
+
+def test_stratified_subsample_over_2000_rows_keeps_every_category():
+    # 2,503 rows: two big categories, one of 2 examples and one of 1 (pandas 3 groupby.apply dropped the label)
+    labels = ["a"] * 1500 + ["b"] * 1000 + ["rare2"] * 2 + ["rare1"]
+    texts = [f"query {i} about {lab}" for i, lab in enumerate(labels)]
+    sub_t, sub_y = stratified_subsample(texts, labels, limit=2000)
+    counts = pd.Series(sub_y).value_counts()
+    assert counts["a"] == 1199 and counts["b"] == 799  # round(n * 2000/2503)
+    assert counts["rare2"] == 2 and counts["rare1"] == 1  # small categories kept whole
+    assert len(sub_t) == len(sub_y) == 2001  # 1199 + 799 + 2 + 1
+    # pairs stay together, no duplicates, original order kept
+    assert all(t.endswith(f"about {y}") for t, y in zip(sub_t, sub_y))
+    assert len(set(sub_t)) == len(sub_t)
+    idx = [int(t.split()[1]) for t in sub_t]
+    assert idx == sorted(idx)
+    # seeded: same sample twice, a different seed gives a different one
+    assert stratified_subsample(texts, labels, limit=2000) == (sub_t, sub_y)
+    assert stratified_subsample(texts, labels, limit=2000, random_state=1)[0] != sub_t
+
+
+def test_stratified_subsample_small_input_unchanged_and_bad_input():
+    assert stratified_subsample(["x", "y"], ["a", "b"], limit=2000) == (["x", "y"], ["a", "b"])
+    with pytest.raises(DataError, match="2 texts but 1 labels"):
+        stratified_subsample(["x", "y"], ["a"])
+    with pytest.raises(DataError, match="at least 1"):
+        stratified_subsample(["x"], ["a"], limit=0)
+
+
+@pytest.mark.shared
+def test_stratified_subsample_banking77_then_cross_validate(shared_data):
+    df = pd.read_csv(shared_data / "banking77" / "train.csv")
+    sub_t, sub_y = stratified_subsample(df["text"].tolist(), df["category"].tolist(), limit=2000)
+    assert 1990 <= len(sub_t) <= 2077
+    assert set(sub_y) == set(df["category"])  # all 77 categories survive
+    share = pd.Series(sub_y).value_counts(normalize=True)
+    full = df["category"].value_counts(normalize=True)
+    assert (share - full[share.index]).abs().max() < 0.003

@@ -95,6 +95,23 @@ def test_text_column_as_label_is_refused():
     assert "CV macro F1" not in metrics(at)
 
 
+@pytest.mark.shared
+def test_upload_over_2000_rows_trains_and_cross_validates_on_a_sample(shared_data):
+    """banking77 (10,003 rows) used to fail with KeyError: 'y' in the CV subsample under pandas 3."""
+    raw = (shared_data / "banking77" / "train.csv").read_bytes()
+    at = AppTest.from_file(PAGE, default_timeout=600).run()
+    at.radio(key="arena_train_source").set_value("Upload a file").run()
+    at.file_uploader(key="arena_train_upload").set_value(("train.csv", raw, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    m = metrics(at)
+    assert m["Training rows"] == "10,003"
+    assert m["Categories"] == "77"
+    acc = float(m["CV accuracy (5 folds)"].rstrip("%")) / 100
+    assert 0.6 < acc < 1.0
+    assert any("stratified sample of" in c.value and "of 10,003 rows" in c.value for c in at.caption)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python or the Gemma GGUF package is not installed")
 def test_embedded_model_answers_both_columns_then_batch():

@@ -458,6 +458,47 @@ class IntentClassifier:
         return f"IntentClassifier(japanese_tokenizer={self.japanese_tokenizer!r}, C={self.C}; {state})"
 
 
+def stratified_subsample(texts: Sequence[str], labels: Sequence[str], limit: int = 2000, *,
+                         random_state: int = 0) -> tuple[list[str], list[str]]:
+    """A stratified random sample of at most about ``limit`` labelled queries.
+
+    Used to keep cross-validation affordable on big uploads. Each category keeps
+    its share of rows (rounded), but never fewer than ``min(2, its size)`` rows,
+    so categories with 1-2 examples are kept whole and can still be stratified.
+    Sampling is pandas' ``DataFrame.sample`` within each category (seeded).
+
+    Args:
+        texts: ``n`` query strings.
+        labels: ``n`` labels (same length).
+        limit: target number of rows (``>= 1``); inputs of ``n <= limit`` rows
+            are returned unchanged.
+        random_state: seed of the sampler.
+
+    Returns:
+        ``(texts, labels)`` lists, pairs kept together, in the original row
+        order. The length can exceed ``limit`` by up to one row per category
+        (the per-category minimum of 2).
+
+    Raises:
+        DataError: ``texts`` and ``labels`` differ in length, or ``limit < 1``.
+    """
+    texts, labels = list(texts), list(labels)
+    if len(texts) != len(labels):
+        raise DataError(f"{len(texts)} texts but {len(labels)} labels; they must pair up one to one.")
+    if int(limit) < 1:
+        raise DataError(f"the sample size must be at least 1, got {limit}.")
+    if len(texts) <= int(limit):
+        return texts, labels
+    df = pd.DataFrame({"text": texts, "label": labels})
+    frac = int(limit) / len(df)
+    sizes = df["label"].value_counts()
+    n_per = {lab: min(cnt, max(2, round(cnt * frac))) for lab, cnt in sizes.items()}
+    # iterate the groups ourselves: groupby(...).apply drops the grouping column in pandas >= 3
+    parts = [g.sample(n=n_per[lab], random_state=random_state) for lab, g in df.groupby("label", sort=False)]
+    sub = pd.concat(parts).sort_index()
+    return sub["text"].tolist(), sub["label"].tolist()
+
+
 @dataclass
 class LabelledQueries:
     """Texts and labels read from a table; unpacks as ``texts, labels = ...``.
