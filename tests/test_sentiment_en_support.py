@@ -84,3 +84,17 @@ def test_bad_english_lexicon_is_a_clear_error(tmp_path):
         load_en_support_lexicon(str(bad))
     with pytest.raises(DataError, match="cannot read"):
         load_en_support_lexicon(str(tmp_path / "absent.tsv"))
+
+
+def test_support_is_a_topic_not_praise():
+    # New-user trial: "Terrible support." was MIXED 0.79 because VADER scores "support" +1.7, so
+    # the shares were pos 0.47 / neg 0.53 (balanced -> MIXED). Not the sentence split: one sentence.
+    assert vader().lexicon["support"] == 1.7 and load_en_support_lexicon()["support"] == 0.0
+    assert english_evidence("Terrible support.", support_lexicon=False)[0] > 0.4
+    r = LocalBackend().detect("Terrible support.", "en")
+    assert r.sentiment == "NEGATIVE" and r.sentiment_score["Negative"] > 0.8
+    assert r.sentiment_score["Positive"] == 0 and r.sentiment_score["Mixed"] == 0
+    assert LocalBackend().detect("Terrible support.").sentiment == "NEGATIVE"  # language auto (short -> en)
+    assert LocalBackend().detect("Great support, thank you!", "en").sentiment == "POSITIVE"
+    # VADER alone called this POSITIVE (pos 0.40 from "support"); now nothing evaluative is left
+    assert LocalBackend().detect("Your support team never answers.", "en").sentiment == "NEUTRAL"
