@@ -281,7 +281,7 @@ with tab_shap:
     labels_shap = {x.key: x.label for x in explainable}
     c1, c2, c3 = st.columns([2, 1, 1])
     skey = c1.selectbox("Model to explain", list(labels_shap), format_func=labels_shap.get, key=f"{KEY}_shap_model")
-    group = c2.toggle("Group by source column", help="Sum the SHAP values of one-hot levels, TF-IDF terms and date parts into their source column.", key=f"{KEY}_shap_group")
+    group = c2.toggle("Group by source column", value=True, help="Sum the SHAP values of one-hot levels, TF-IDF terms and date parts into their source column.", key=f"{KEY}_shap_group")
     rows = int(c3.select_slider("Rows to explain (at most)", [50, 100, 200, 300, 500], value=200,
                                 key=f"{KEY}_shap_rows"))
     try:

@@ -49,6 +49,8 @@ def test_comparison_leaderboard_charts_and_shap(cancer_app):
     base = float(board["Accuracy ↑"][2].split(" ± ")[0])
     assert acc > 0.93 and base < 0.65
     assert any("SHAP values in log-odds of class 'malignant'" in i.value for i in at.info)
+    assert at.toggle(key="dm_shap_group").value is True  # grouped by source column unless the user unticks it
+    assert any("grouped by source column" in i.value for i in at.info)
     plotly = at.get("plotly_chart")
     assert len(plotly) == 5  # metric bars, times, confusion matrix, ROC, PR
     assert len(at.get("image")) == 3  # SHAP bar, beeswarm, waterfall (matplotlib)

@@ -97,6 +97,8 @@ def test_titanic_well_above_majority(shared_data, tmp_path, capsys):
     assert cols["Name"]["inferred_type"] == "text" and cols["Age"]["inferred_type"] == "numeric"
     feats = [f["feature"] for f in d["shap"]["top_features"]]
     assert "Sex_male" in feats[:3]
+    # scikit-learn's "<col>_infrequent_sklearn" is shown as "<col> = (other)"
+    assert not any("infrequent_sklearn" in f for f in feats) and "infrequent_sklearn" not in out
 
 
 @pytest.mark.shared

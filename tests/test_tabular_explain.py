@@ -27,7 +27,7 @@ from sklearn.tree import DecisionTreeClassifier
 import core.tabular.explain as ex_mod
 from core.errors import ConfigError, DataError
 from core.tabular.explain import (ShapResult, explain, group_matrix, normalize_shap_output, plot_bar,
-                                  plot_beeswarm, plot_waterfall, source_columns)
+                                  plot_beeswarm, plot_waterfall, source_columns, display_feature_name)
 
 WORDS = ["late", "refund", "broken", "thanks", "great", "slow", "price", "help"]
 
@@ -528,3 +528,27 @@ def test_titanic_with_the_app_preprocessing(shared_data):
     assert_additive(res, pipe, X)
     assert set(res.feature_names) <= set(X.columns)
     assert "Sex" in [t["feature"] for t in res.top_features(3)]
+
+
+def test_infrequent_category_column_has_a_display_name():
+    assert display_feature_name("Cabin_infrequent_sklearn", "Cabin") == "Cabin = (other)"
+    assert display_feature_name("cat__city_infrequent_sklearn") == "city = (other)"
+    assert display_feature_name("Sex_male", "Sex") == "Sex_male"
+    rng = np.random.default_rng(0)
+    n = 200
+    city = rng.choice(["Tokyo", "Osaka"], size=n).astype(object)
+    city[:6] = ["Nara", "Kobe", "Sendai", "Nara", "Kobe", "Sendai"]  # rare: grouped as infrequent
+    X = pd.DataFrame({"a": rng.normal(size=n), "city": city})
+    y = (X["a"] + (X["city"] == "Tokyo") > 0.5).astype(int)
+    ct = ColumnTransformer([("num", "passthrough", ["a"]),
+                            ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10,
+                                                  sparse_output=False), ["city"])],
+                           verbose_feature_names_out=False)
+    pipe = Pipeline([("preprocess", ct), ("model", LogisticRegression())]).fit(X, y)
+    assert "city_infrequent_sklearn" in list(ct.get_feature_names_out())
+    res = explain(pipe, X, task="classification", max_explain_rows=30, random_state=0)
+    assert res.feature_names == ["a", "city_Osaka", "city_Tokyo", "city = (other)"]
+    assert not any("infrequent_sklearn" in t["feature"] for t in res.top_features(10))
+    grouped = explain(pipe, X, task="classification", max_explain_rows=30, random_state=0, group_onehot=True)
+    assert grouped.feature_names == ["a", "city"]
+    np.testing.assert_allclose(grouped.values.sum(axis=1), res.values.sum(axis=1), atol=1e-12)

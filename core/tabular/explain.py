@@ -64,7 +64,7 @@ from core.errors import ConfigError, DataError
 
 __all__ = [
     "ShapResult", "explain", "normalize_shap_output", "source_columns", "group_matrix",
-    "plot_bar", "plot_beeswarm", "plot_waterfall",
+    "plot_bar", "plot_beeswarm", "plot_waterfall", "display_feature_name", "format_number",
 ]
 
 UNITS = ("log-odds", "probability", "target units")
@@ -89,7 +89,9 @@ class ShapResult:
             ``base_values + values.sum(axis=1)`` equals the model output in ``output_units``.
         data: float ndarray ``(n_explained, n_features)``: the transformed feature values
             (for grouped features of several columns: the source value when numeric, else NaN).
-        feature_names: ``n_features`` names (``get_feature_names_out``, or source columns when grouped).
+        feature_names: ``n_features`` names (``get_feature_names_out``, or source columns when grouped;
+            the infrequent-categories column ``X_infrequent_sklearn`` reads ``"X = (other)"``,
+            see :func:`display_feature_name`).
         output_units: ``"log-odds"``, ``"probability"`` or ``"target units"``.
         explainer_name: ``"LinearExplainer"``, ``"TreeExplainer"`` or ``"PermutationExplainer"``.
         n_explained: rows explained. n_total: rows in the table given to :func:`explain`.
@@ -377,6 +379,34 @@ def _match_source(name: str, cols: Sequence[str]) -> str | None:
         if name.endswith(c) and not name[-len(c) - 1].isalnum() and (best is None or len(c) > len(best)):
             best = c
     return best
+
+
+#: Suffix scikit-learn's ``OneHotEncoder`` gives the column of grouped infrequent categories.
+INFREQUENT_SUFFIX = "infrequent_sklearn"
+
+
+def display_feature_name(name: str, source: str | None = None) -> str:
+    """The name shown to people for one transformed feature (display only).
+
+    scikit-learn names the one-hot column of grouped rare categories
+    ``<column>_infrequent_sklearn`` (``OneHotEncoder(handle_unknown="infrequent_if_exist")``);
+    it is shown as ``"<column> = (other)"``. Every other name is returned unchanged.
+
+    Args:
+        name: a ``get_feature_names_out`` name, e.g. ``"Cabin_infrequent_sklearn"``.
+        source: its source column (from :func:`source_columns`); default: the name
+            without the suffix.
+
+    Returns:
+        ``str``, e.g. ``"Cabin = (other)"``.
+    """
+    if not name.endswith(INFREQUENT_SUFFIX):
+        return name
+    if not source or source == name:
+        source = name[: -len(INFREQUENT_SUFFIX)].rstrip("_ ") or name
+        if "__" in source:  # verbose ColumnTransformer prefix "cat__"
+            source = source.split("__", 1)[1]
+    return f"{source} = (other)"
 
 
 def source_columns(preprocess, n_features: int | None = None) -> list[str]:
@@ -781,7 +811,7 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
             # a numeric column that became one feature (imputed/scaled): show the user's own value
             if len(idx) == 1 and src is not None and pd.api.types.is_numeric_dtype(src.dtype):
                 display[:, idx[0]] = _display_values(src)
-        feat_names = names
+        feat_names = [display_feature_name(n, src) for n, src in zip(names, sources)]
 
     return ShapResult(
         values=values, base_values=base, data=data, feature_names=list(feat_names),
