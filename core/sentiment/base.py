@@ -207,13 +207,21 @@ def scores_from_evidence(positive: float, negative: float, neutral_weight: float
 
     Let ``P`` and ``N`` be the evidence (e.g. counts of polar words), ``k`` the
     neutral weight, ``m = (P+N)/(P+N+k)`` the polar mass, ``b = min(P,N)/max(P,N)``
-    the balance and ``g`` the balance power. Then ``Neutral = 1-m``,
-    ``Mixed = m*b**g`` and the rest ``m*(1-b**g)`` is split between Positive and
-    Negative in proportion to ``P`` and ``N``. Mixed beats the stronger polarity
-    exactly when ``b**g > (1-b**g)/(1+b)``, i.e. when ``b > 0.618`` for ``g = 2``
-    (golden ratio) and ``b > 0.414`` for ``g = 1`` (``sqrt(2)-1``); it must also beat
-    ``Neutral``. So MIXED needs both polarities, the weaker one at least 62% (or 41%)
-    of the stronger.
+    the balance, ``g`` the balance power and ``f = b**g * (2+b)/(1+b)`` the mixed
+    weight. Then ``Neutral = 1-m``, ``Mixed = m*f/(1+f)``, ``Positive = m*(P/(P+N))/(1+f)``
+    and ``Negative = m*(N/(P+N))/(1+f)``. So:
+
+    - whenever both polarities have evidence, ``Positive``, ``Negative`` and ``Mixed``
+      are all > 0 (a MIXED result always shows both polarities; at ``P = N``,
+      Mixed is 60% of the polar mass and each polarity 20%);
+    - Mixed beats the stronger polarity exactly when ``f > 1/(1+b)``, i.e.
+      ``b**g * (2+b) > 1``: ``b > 0.618`` for ``g = 2`` (golden ratio) and
+      ``b > 0.414`` for ``g = 1`` (``sqrt(2)-1``) — the weaker polarity must have at
+      least 62% (or 41%) of the stronger one's evidence; it must also beat ``Neutral``;
+    - with one polarity only (``b = 0``) the scores are ``m`` and ``1-m``.
+
+    The label is the argmax of these scores (:func:`label_of`), so the label's score
+    is always the largest one.
 
     Args:
         positive: evidence for positive (>= 0).
@@ -222,7 +230,7 @@ def scores_from_evidence(positive: float, negative: float, neutral_weight: float
         balance_power: ``g`` > 0; larger values need a closer balance for MIXED.
 
     Returns:
-        ``{"Positive", "Negative", "Neutral", "Mixed"}`` -> floats summing to 1.
+        ``{"Positive", "Negative", "Neutral", "Mixed"}`` -> floats in [0, 1] summing to 1.
     """
     p, n = max(float(positive), 0.0), max(float(negative), 0.0)
     total = p + n
@@ -230,13 +238,18 @@ def scores_from_evidence(positive: float, negative: float, neutral_weight: float
         return {"Positive": 0.0, "Negative": 0.0, "Neutral": 1.0, "Mixed": 0.0}
     m = total / (total + neutral_weight)
     b = min(p, n) / max(p, n)
-    mixed = m * b ** balance_power
-    rest = m - mixed
-    return {"Positive": rest * p / total, "Negative": rest * n / total, "Neutral": 1.0 - m, "Mixed": mixed}
+    f = b ** balance_power * (2.0 + b) / (1.0 + b)
+    return {"Positive": m * (p / total) / (1.0 + f), "Negative": m * (n / total) / (1.0 + f),
+            "Neutral": 1.0 - m, "Mixed": m * f / (1.0 + f)}
 
 
 def label_of(scores: dict[str, float]) -> str:
-    """Return the label (``"POSITIVE"``...) whose score is highest; ties go to NEUTRAL, then MIXED."""
+    """Return the label (``"POSITIVE"``...) whose score is highest (scores compared to 9 decimals).
+
+    Exact ties go to NEUTRAL, then MIXED, then POSITIVE, then NEGATIVE: e.g. one ordinary
+    polar word with ``k = 1`` gives Positive 0.5 / Neutral 0.5 -> NEUTRAL. The returned
+    label's score is therefore always the largest (or tied for largest) score.
+    """
     order = ("Neutral", "Mixed", "Positive", "Negative")
     best = max(order, key=lambda k: (round(scores.get(k, 0.0), 9), -order.index(k)))
     return best.upper()
