@@ -104,6 +104,9 @@ JA_TOKENIZERS = ("mecab-ipadic", "janome", "sudachi")
 DEFAULT_JA_TOKENIZER = "sudachi"
 #: Languages this backend analyses.
 LOCAL_LANGUAGES = ("en", "ja")
+#: Auto-detected Latin-script languages the local backend analyses as English, with a notice
+#: (an explicit ``language="es"`` is still an error).
+LATIN_FALLBACK = ("es", "fr", "de", "it", "pt")
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -333,13 +336,16 @@ class LocalBackend(SentimentBackend):
 
         Args:
             text: the text; must contain non-blank characters.
-            language: ``"auto"``, ``"en"`` or ``"ja"``.
+            language: ``"auto"``, ``"en"`` or ``"ja"``. With ``"auto"``, text with any kana is
+                Japanese; a detected Spanish/French/German/Italian/Portuguese text is analysed
+                as English with a notice (:data:`LATIN_FALLBACK`).
 
         Returns:
             A :class:`SentimentResult` with ``backend="local"``.
 
         Raises:
-            DataError: empty text, or a language other than English/Japanese.
+            DataError: empty text, an explicit language other than English/Japanese, or an
+                auto-detected non-Latin one (Korean, Arabic, Hindi, Chinese).
         """
         start = time.perf_counter()
         text = check_text(text)
@@ -349,6 +355,11 @@ class LocalBackend(SentimentBackend):
             guess = detect_language(text)
             lang = guess.code
             notices.extend(guess.notices)
+            if lang in LATIN_FALLBACK:
+                notices.append(f"Detected {SUPPORTED_LANGUAGES.get(lang, lang)} ({lang}), which the local "
+                               "backend does not analyse: analysed as English. Use the Comprehend backend "
+                               "for this language.")
+                lang = "en"
         if lang == "und":  # no letters at all (numbers, symbols): nothing carries sentiment
             notices.append("No letters to analyse: reported as NEUTRAL.")
             scores = scores_from_evidence(0, 0, 1.0)
