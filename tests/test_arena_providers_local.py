@@ -181,3 +181,34 @@ def test_busy_model_times_out_instead_of_hanging():
     finally:
         first._gen.close()  # abandoning the stream releases the lock
     assert prov.generate("s", MESSAGES, 2).output_tokens <= 2
+
+
+def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
+    """The base model is stopped at the next example marker, an "Answer:" label or a repeated query."""
+    from core.arena.prompts import CONTEXTUALISED_TEMPLATE, context_values, few_shot_messages
+    prov = EmbeddedProvider()
+    llm = prov.llama()
+    calls = []
+    real = llm.create_completion
+
+    def recording(prompt, **kwargs):
+        calls.append((prompt, kwargs))
+        return real(prompt, **kwargs)
+
+    monkeypatch.setattr(llm, "create_completion", recording)
+    q = "二重に請求されています。"
+    p = few_shot_messages(CONTEXTUALISED_TEMPLATE, context_values(
+        query=q, category="billing", confidence=0.9, top_k=[("billing", .9)], sentiment="NEGATIVE",
+        urgency="high"))
+    r = prov.generate(p.system, p.messages, 48, 0.0)
+    stream = prov.stream(p.system, p.messages, 48, 0.0)
+    list(stream)
+    assert len(calls) == 2
+    for prompt, kwargs in calls:
+        assert {"###", "Answer:", "<query>", "\n\n"} <= set(kwargs["stop"])
+        assert prompt.endswith("Reply in Japanese.\nAnswer:")
+        # worked examples are Japanese and not billing, so nothing is copyable for this query
+        assert prompt.count("### Request:") == 3 and "同じ注文で二回請求" not in prompt
+    assert calls[1][1]["stream"] is True
+    for text in (r.text, stream.response.text):
+        assert "###" not in text and "Answer:" not in text and "<query>" not in text

@@ -41,6 +41,11 @@ __all__ = [
     "FEW_SHOT_EXAMPLES",
     "FEW_SHOT_CASES",
     "few_shot_messages",
+    "select_few_shot_cases",
+    "COMPLETION_STOP",
+    "reply_language",
+    "indefinite_article",
+    "is_japanese",
     "PromptTemplate",
     "RenderedPrompt",
     "escape_tags",
@@ -66,6 +71,7 @@ _CONTEXT_SYSTEM = DEFAULT_SYSTEM + (
     "clarifying question."
 )
 
+_QUERY_BODY_RE = re.compile(r"^.*?<query>(.*?)</query>.*$", re.DOTALL)
 _TAG_RE = re.compile(r"<\s*(/?)\s*" + QUERY_TAG + r"\s*>", re.IGNORECASE)
 
 
@@ -146,6 +152,51 @@ def _substitute(template: str, values: Mapping[str, str], where: str) -> str:
     return "\n".join(out_lines)
 
 
+_JA_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+#: ISO 639-1 code -> English name, for "Reply in <language>".
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English", "ja": "Japanese", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "zh": "Chinese", "ko": "Korean", "ar": "Arabic", "hi": "Hindi",
+}
+
+
+def is_japanese(text: str) -> bool:
+    """``True`` if ``text`` contains kana or kanji (the script test used to pick examples)."""
+    return bool(_JA_RE.search(str(text)))
+
+
+def reply_language(query: str, language_code: str = "") -> str:
+    """The language name the answer must be written in.
+
+    Args:
+        query: the customer's text.
+        language_code: ISO 639-1 code from language detection (e.g.
+            ``QueryAnalysis.language_code``); may be empty.
+
+    Returns:
+        ``"Japanese"`` when the query has kana/kanji; else the name of
+        ``language_code`` (:data:`LANGUAGE_NAMES`); else ``"English"`` for
+        ASCII-only text; else ``"the customer's language"``.
+    """
+    if is_japanese(query):
+        return "Japanese"
+    code = str(language_code or "").lower()[:2]
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    return "English" if str(query).isascii() else "the customer's language"
+
+
+def indefinite_article(word: str) -> str:
+    """``"an"`` before a vowel letter (``an account``), else ``"a"`` (``a billing``).
+
+    A spelling rule, not a pronunciation one: ``"a"`` for everything not
+    starting with a, e, i, o or u.
+    """
+    w = str(word).strip().lower()
+    return "an" if w[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
 @dataclass(frozen=True)
 class PromptTemplate:
     """An editable prompt template with named variables.
@@ -210,6 +261,10 @@ class PromptTemplate:
         """
         self.validate()
         given = {**(values or {}), **kwargs}
+        if QUERY_TAG in given and "reply_language" not in given:
+            given["reply_language"] = reply_language(str(given[QUERY_TAG] or ""), given.get("language", ""))
+        if "category" in given and "category_article" not in given:
+            given["category_article"] = indefinite_article(str(given["category"]))
         needed = self.variables
         missing = [n for n in needed if n not in given]
         if missing:
@@ -226,8 +281,8 @@ class PromptTemplate:
 RAW_TEMPLATE = PromptTemplate(
     name="raw",
     system=DEFAULT_SYSTEM,
-    user="{query}",
-    description="The customer's query alone, delimited, with the generic system prompt.",
+    user="{query}\nReply in {reply_language}.",
+    description="The customer's query alone, delimited, with the generic system prompt (no classifier context).",
 )
 
 CONTEXTUALISED_TEMPLATE = PromptTemplate(
@@ -243,8 +298,9 @@ CONTEXTUALISED_TEMPLATE = PromptTemplate(
         "Customer message:\n"
         "{query}\n"
         "\n"
-        "Answer as a {category} specialist. If urgency is high, acknowledge the problem first "
-        "and give the fastest next step."
+        "Answer as {category_article} {category} specialist. If urgency is high, acknowledge the "
+        "problem first and give the fastest next step.\n"
+        "Reply in {reply_language}."
     ),
     description="The query plus category, confidence, sentiment, urgency, alternatives and guidance.",
 )
@@ -325,33 +381,101 @@ def context_values(*, query: str, category: str, confidence: float,
 
 # -- few-shot completion format for base models ---------------------------------
 
-#: Worked cases for base models. :func:`few_shot_messages` renders each one with the
-#: SAME template as the real query (so a contextualised prompt's examples carry context
-#: too) and adds the answer as an assistant turn.
+#: Worked cases for base models, several categories in each language. :func:`few_shot_messages`
+#: renders the chosen ones with the SAME template as the real query (so a contextualised
+#: prompt's examples carry context too) and adds the answer as an assistant turn. Answers are
+#: short and specific to their own request, and :func:`select_few_shot_cases` picks cases of
+#: another category than the query's, so a base model has nothing it could paste verbatim.
 FEW_SHOT_CASES: tuple[dict[str, Any], ...] = (
-    {"query": "I was charged twice for my order last week.", "category": "billing",
+    {"query": "I was charged twice for my order last week.", "category": "billing", "language": "en",
      "confidence": 0.91, "top_k": [("billing", 0.91), ("refund", 0.06)], "sentiment": "NEGATIVE",
      "urgency": "high",
-     "answer": "I'm sorry about the double charge. Please reply with your order number and the last "
-               "four digits of the card, and we will refund the duplicate payment within 5 business days."},
-    {"query": "パスワードを忘れてログインできません。", "category": "account",
+     "answer": "Sorry about the double charge. Please send us the order number so we can cancel the extra payment."},
+    {"query": "I forgot my password and cannot log in.", "category": "account", "language": "en",
      "confidence": 0.88, "top_k": [("account", 0.88), ("technical", 0.08)], "sentiment": "NEUTRAL",
      "urgency": "low",
-     "answer": "ログイン画面の「パスワードをお忘れの方」から再設定メールをお送りできます。"
-               "メールが届かない場合は迷惑メールフォルダもご確認ください。"},
+     "answer": "Click \"Forgot password\" on the login page to get a reset email; check your spam folder if it is late."},
+    {"query": "The app freezes every time I open the camera.", "category": "technical", "language": "en",
+     "confidence": 0.84, "top_k": [("technical", 0.84), ("product_info", 0.09)], "sentiment": "NEGATIVE",
+     "urgency": "medium",
+     "answer": "Please update the app and restart your phone. If it still freezes, tell us your phone model."},
+    {"query": "Do you ship to Canada?", "category": "shipping", "language": "en",
+     "confidence": 0.80, "top_k": [("shipping", 0.80), ("product_info", 0.12)], "sentiment": "NEUTRAL",
+     "urgency": "low",
+     "answer": "Yes, we ship to Canada; delivery usually takes 5 to 8 days and the cost is shown at checkout."},
+    {"query": "パスワードを忘れてログインできません。", "category": "account", "language": "ja",
+     "confidence": 0.88, "top_k": [("account", 0.88), ("technical", 0.08)], "sentiment": "NEUTRAL",
+     "urgency": "low",
+     "answer": "ログイン画面の「パスワードをお忘れの方」から再設定メールをお送りできます。"},
+    {"query": "同じ注文で二回請求されました。", "category": "billing", "language": "ja",
+     "confidence": 0.90, "top_k": [("billing", 0.90), ("refund", 0.07)], "sentiment": "NEGATIVE",
+     "urgency": "high",
+     "answer": "ご迷惑をおかけして申し訳ありません。注文番号をお知らせいただければ、重複分の請求を取り消します。"},
+    {"query": "アプリを開くとすぐに閉じてしまいます。", "category": "technical", "language": "ja",
+     "confidence": 0.83, "top_k": [("technical", 0.83), ("product_info", 0.10)], "sentiment": "NEGATIVE",
+     "urgency": "medium",
+     "answer": "アプリを最新版に更新し、端末を再起動してください。改善しない場合は機種名をお知らせください。"},
+    {"query": "海外にも発送していますか？", "category": "shipping", "language": "ja",
+     "confidence": 0.79, "top_k": [("shipping", 0.79), ("product_info", 0.13)], "sentiment": "NEUTRAL",
+     "urgency": "low",
+     "answer": "はい、一部の国に発送しています。送料と日数はご注文手続きの画面に表示されます。"},
 )
 
-#: Examples used when a base model gets a single message: ``(request, answer)`` pairs.
+#: Number of worked examples put in front of a base model's query.
+N_FEW_SHOT = 2
+
+
+def select_few_shot_cases(query: str, category: str = "", *, n: int = N_FEW_SHOT,
+                          cases: Sequence[Mapping[str, Any]] = FEW_SHOT_CASES) -> list[Mapping[str, Any]]:
+    """Pick ``n`` worked cases for a query: same language, other category.
+
+    Preference order: same language (Japanese script or not, see
+    :func:`is_japanese`) and a category different from ``category``; then same
+    language, same category; then the other language, other category; then the
+    rest. Within a group the order of ``cases`` is kept, so the choice is
+    deterministic.
+
+    Args:
+        query: the customer's text.
+        category: the predicted category (compared case-insensitively,
+            ignoring spaces, ``-`` and ``_``); empty = any category.
+        n: number of cases (``>= 0``).
+        cases: the pool (default :data:`FEW_SHOT_CASES`); each has ``query``,
+            ``category`` and optionally ``language`` (``"ja"``/``"en"``;
+            detected from the case's query if absent).
+
+    Returns:
+        Up to ``n`` cases from ``cases``.
+    """
+    want_ja = is_japanese(query)
+    cat = _norm_label(category) if category else None
+
+    def rank(case: Mapping[str, Any]) -> int:
+        lang = case.get("language")
+        same_lang = (lang == "ja") == want_ja if lang else is_japanese(case["query"]) == want_ja
+        other_cat = cat is None or _norm_label(case["category"]) != cat
+        return {(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}[(same_lang, other_cat)]
+
+    return sorted(cases, key=rank)[: max(0, int(n))]
+
+
+#: ``(request, answer)`` pairs of every case (:func:`completion_prompt` picks from
+#: :data:`FEW_SHOT_CASES` by language when a single message comes without examples).
 FEW_SHOT_EXAMPLES: tuple[tuple[str, str], ...] = tuple(
     (delimit_query(c["query"]), c["answer"]) for c in FEW_SHOT_CASES)
 
-#: Stop sequences that end a base model's answer at the end of its paragraph or at
-#: the next example boundary.
-COMPLETION_STOP = ["\n\n", "\n###", "\nRequest:", "<query>"]
+#: Stop sequences that end a base model's answer: the end of its paragraph, or the
+#: start of anything that belongs to the prompt format (a next ``### Request:``
+#: block, an ``Answer:`` label, a repeated ``<query>`` or "Reply in" line).
+COMPLETION_STOP = ["\n\n", "###", "Answer:", "<query>", "</query>", "\nRequest:", "\nReply in "]
+
+#: Line added to a base model's preamble to keep its answers short and its own.
+COMPLETION_RULES = ("Each answer below is one or two short sentences written for its own request only; "
+                    "it never repeats the request.")
 
 
 def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
-                      cases: Sequence[Mapping[str, Any]] = FEW_SHOT_CASES,
+                      cases: Sequence[Mapping[str, Any]] | None = None,
                       guidance: Mapping[str, str] | None = None,
                       include_alternatives: bool = True,
                       include_guidance: bool = True) -> "RenderedPrompt":
@@ -364,9 +488,10 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
     Args:
         template: the prompt template (raw or contextualised, possibly edited).
         values: the real query's variable values (see :func:`context_values`).
-        cases: worked cases (default :data:`FEW_SHOT_CASES`): dicts with
-            ``query``, ``category``, ``confidence``, ``top_k``, ``sentiment``,
-            ``urgency``, ``answer``.
+        cases: worked cases: dicts with ``query``, ``category``,
+            ``confidence``, ``top_k``, ``sentiment``, ``urgency``, ``answer``;
+            ``None`` (default) = :func:`select_few_shot_cases` for the real
+            query and category (same language, other category).
         guidance / include_alternatives / include_guidance: as for :func:`context_values`.
 
     Returns:
@@ -377,6 +502,8 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
         ConfigError: as for :meth:`PromptTemplate.render`.
     """
     real = template.render(values)
+    if cases is None:
+        cases = select_few_shot_cases(str(values.get("query", "")), str(values.get("category", "")))
     messages: list[dict[str, str]] = []
     for case in cases:
         ex_values = {**values, **context_values(
@@ -384,6 +511,9 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
             top_k=case["top_k"], sentiment=case["sentiment"], urgency=case["urgency"],
             guidance=guidance, include_alternatives=include_alternatives,
             include_guidance=include_guidance)}
+        ex_values["language"] = case.get("language", "")
+        ex_values.pop("reply_language", None)
+        ex_values.pop("category_article", None)
         messages += [template.render(ex_values).messages[0],
                      {"role": "assistant", "content": case["answer"]}]
     return RenderedPrompt(real.name, real.system, messages + real.messages)
@@ -398,7 +528,9 @@ def completion_prompt(system: str, messages: Sequence[Mapping[str, str]],
     ``Answer:`` line, and the prompt ends with ``Answer:`` for the model to
     continue. Earlier user/assistant turns in ``messages`` serve as the
     examples (see :func:`few_shot_messages`); a single message gets
-    :data:`FEW_SHOT_EXAMPLES` in front unless ``examples`` is given.
+    two cases from :data:`FEW_SHOT_CASES` in its language in front unless
+    ``examples`` is given. The stop sequences (:data:`COMPLETION_STOP`) end the
+    answer where the model would start a new example or repeat the request.
 
     Args:
         system: system prompt.
@@ -410,8 +542,12 @@ def completion_prompt(system: str, messages: Sequence[Mapping[str, str]],
         ``(prompt, stop)``: the completion prompt and stop sequences.
     """
     if examples is None:
-        examples = FEW_SHOT_EXAMPLES if len(messages) == 1 else ()
-    parts = [system.strip(), ""]
+        if len(messages) == 1:
+            chosen = select_few_shot_cases(_QUERY_BODY_RE.sub(r"\1", messages[-1]["content"]))
+            examples = [(delimit_query(c["query"]), c["answer"]) for c in chosen]
+        else:
+            examples = ()
+    parts = [system.strip(), COMPLETION_RULES, ""]
     for req, ans in examples:
         parts += ["### Request:", req, f"Answer: {ans}", ""]
     for m in messages:
