@@ -30,12 +30,15 @@ EXAMPLES = {
     "EN · question": "Can you tell me how to change my billing address?",
     "JA · 苦情": "対応が遅くて本当に最悪だ。不愉快な思いをした。",
     "JA · 感謝": "迅速に対応していただき、本当に助かりました。素晴らしいサービスです。",
-    "JA · 賛否": "料理は美味しかったが、店員の態度は最悪だった。",
+    "JA · 賛否": "料理は美味しかったが、店員の態度は悪かった。",
     "JA · 質問": "契約を途中で解約すると違約金はかかりますか？",
 }
 LANG_OPTIONS = ["auto", *cs.SUPPORTED_LANGUAGES]
 COLORS = {"POSITIVE": "#2e7d32", "NEGATIVE": "#c62828", "NEUTRAL": "#78909c", "MIXED": "#f9a825"}
 BACKEND_LABELS = {"local": "Local (offline)", "comprehend": "Amazon Comprehend"}
+#: Whole files up to this many rows are analysed by default; larger ones default to DEFAULT_BATCH_ROWS.
+WHOLE_FILE_MAX_ROWS = 10_000
+DEFAULT_BATCH_ROWS = 5_000
 
 
 def lang_label(code: str) -> str:
@@ -214,7 +217,7 @@ with tab_batch:
             label_col = c2.selectbox("Label column (optional, for accuracy)", label_opts,
                                      index=label_opts.index(default_label), key="sent_labelcol",
                                      help="Values such as positive/negative/neutral/mixed (none = neutral).")
-            n_rows = int(c3.number_input("Rows to analyse", min_value=1, max_value=len(df), value=min(len(df), 5000),
+            n_rows = int(c3.number_input("Rows to analyse", min_value=1, max_value=len(df), value=len(df) if len(df) <= WHOLE_FILE_MAX_ROWS else DEFAULT_BATCH_ROWS,
                                          step=100, key="sent_nrows"))
             c4, c5 = st.columns(2)
             batch_lang = c4.selectbox("Language", LANG_OPTIONS, format_func=lang_label, key="sent_batch_lang")
@@ -271,6 +274,15 @@ with tab_batch:
                     if batch.error:
                         st.error(f"The batch stopped early; the rows done are kept below. {batch.error}",
                                  icon=":material/error:")
+                    if batch.errors:
+                        with st.expander(f"{BACKEND_LABELS[name]}: {len(batch.errors):,} rows failed — show them "
+                                         "and why", icon=":material/error:"):
+                            idx = sorted(batch.errors)
+                            st.dataframe(pd.DataFrame({"row": [i + 1 for i in idx],
+                                                       text_col: [base.at[i, text_col] for i in idx],
+                                                       "reason": [batch.errors[i] for i in idx]}),
+                                         hide_index=True, key=f"sent_errors_{name}")
+                            st.caption("Row numbers count data rows from 1. The other rows' results are below.")
                     frames[name] = pd.DataFrame(batch.to_rows())
                 counts = pd.DataFrame([{"backend": BACKEND_LABELS[n], "Sentiment": lab, "rows": c}
                                        for n, b in runs.items()
@@ -280,6 +292,7 @@ with tab_batch:
                                  color_discrete_map=COLORS, category_orders={"Sentiment": list(cs.LABELS)},
                                  text="rows", title="Label distribution")
                     fig.update_layout(height=320, showlegend=False, margin=dict(t=60, b=10))
+                    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))  # not "backend=..."
                     st.plotly_chart(fig, key="sent_dist")
                 if label_col != "(none)":
                     mcols = st.columns(len(runs))

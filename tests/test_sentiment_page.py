@@ -62,24 +62,42 @@ def test_offline_single_text_en_and_ja(no_aws):
     assert any("language **ja**" in c.value for c in at.caption)
     at.text_area(key="sent_text").set_value("Hola amigos, el servicio fue excelente hoy.").run()
     at.button(key="sent_go").click().run()
+    assert not at.exception and not at.error  # auto-detected Spanish: analysed as English, said so
+    assert any("Detected Spanish (es)" in i.value and "analysed as English" in i.value for i in at.info)
+    at.selectbox(key="sent_lang").set_value("ko").run()
+    at.button(key="sent_go").click().run()
     assert not at.exception
     assert any("English and Japanese only" in e.value for e in at.error)  # a message, not a traceback
+    for text in ("最悪の対応でした", "Terrible support."):
+        at.selectbox(key="sent_lang").set_value("auto").run()
+        at.text_area(key="sent_text").set_value(text).run()
+        at.button(key="sent_go").click().run()
+        assert [m.value for m in at.metric] == ["NEGATIVE"], text
 
 
-def test_batch_on_labelled_sample_shows_metrics_from_core(no_aws):
+def test_batch_shows_failing_rows_with_reasons_and_whole_file_by_default(no_aws, monkeypatch):
+    import core.io
+
+    real_load = core.io.load_table
+
+    def load_with_bad_rows(source, **kw):  # the 400-row sample with a Korean row and a blank row
+        table = real_load(source, **kw)
+        table.frame.loc[2, "text"] = "배송이 너무 늦어요. 정말 최악이에요."
+        table.frame.loc[5, "text"] = "   "
+        return table
+
+    monkeypatch.setattr(core.io, "load_table", load_with_bad_rows)
     at = page()
-    assert at.selectbox(key="sent_textcol").value == "text"
-    assert at.selectbox(key="sent_labelcol").value == "label"  # recognised as a sentiment column
+    at.selectbox(key="sentiment_sample").set_value("Support queries (EN/JA, 400 rows, no sentiment labels)").run()
+    assert at.number_input(key="sent_nrows").value == 400  # whole file (<= 10,000 rows) by default
     at.button(key="sent_batch_go").click().run()
     assert not at.exception
-    df = pd.read_csv(EXAMPLES)
-    expected = evaluate(df["label"], [r.sentiment for r in cs.analyze_batch(df["text"].tolist()).results])
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Accuracy"] == f"{expected.accuracy:.3f}" and metrics["Macro F1"] == f"{expected.macro_f1:.3f}"
-    assert metrics["Rows compared"] == "32"
-    table = frame_with(at, "text", "Sentiment")
-    assert len(table) == 32 and {"text", "label", "Sentiment", "Positive", "Mixed"} <= set(table.columns)
-    assert any("32 of 32 rows" in md.value for md in at.markdown)
+    assert any("398 of 400 rows" in md.value and "2 row errors" in md.value for md in at.markdown)
+    (exp,) = [e for e in at.expander if "rows failed" in e.label]
+    assert exp.label.startswith("Local (offline): 2 rows failed")
+    errors = exp.dataframe[0].value
+    assert list(errors.columns) == ["row", "text", "reason"] and errors["row"].tolist() == [3, 6]
+    assert "Korean (ko)" in errors["reason"].iloc[0] and "empty" in errors["reason"].iloc[1]
 
 
 def test_batch_wrong_label_column_is_explained(no_aws):
