@@ -70,6 +70,13 @@ Measured off -> on (``benchmarks/sentiment_accuracy.py --quick``, 2026-11-30):
   してください; 配送が遅すぎます…) go from NEUTRAL (urgency "low") to NEGATIVE with
   Negative 0.80 and 0.67 (urgency "high" in ``core.arena.hybrid``).
 
+After the new-user trial fixes (2026-11-30: superlatives 最悪/最低/最高/素晴らしい count 2,
+"support" is 0 for VADER, scores keep both polarities when MIXED), same script:
+chABSA accuracy 0.512 -> 0.513, macro F1 0.383 -> 0.384; ``data/sentiment_examples.csv`` JA
+14/16 -> 13/16 (料理は美味しかったが、店員の態度は最悪だった。 is now NEGATIVE: 1 vs 2 words,
+labelled mixed), EN 13/16 unchanged; ``support_queries.csv`` complaints NEGATIVE JA 12 -> 13/25,
+EN 14 -> 15/25; calm rows NEGATIVE unchanged (0/50 JA, 2/50 EN).
+
 Still missed: complaints with no evaluative word or listed idiom (JA 13 of 25
 ``complaint`` rows, e.g. 対応について責任者と話をさせてください; EN phrase-level ones
 such as "this is the fourth time ... the same issue").
