@@ -39,7 +39,9 @@ EXAMPLES = {
     "JA · 配送": "注文した商品はいつ届きますか？追跡番号が表示されません。",
     "JA · 解約": "来月から使わないので、自動更新を止めて解約したいです。",
 }
-ARM_TITLES = {"raw": "Raw prompt (query alone)", "contextualised": "Contextualised prompt (classifier + sentiment)"}
+ARM_TITLES = {"raw": "Raw prompt", "contextualised": "Contextualised prompt"}
+ARM_CAPTIONS = {"raw": "No classifier context: system prompt + query (+ worked examples for a base model).",
+                "contextualised": "Same, plus the classifier's category, confidence, sentiment and urgency."}
 TEXT_GUESSES = ("text", "query", "utterance", "message", "text_ja", "sentence")
 LABEL_GUESSES = ("label", "category", "intent", "topic", "class", "target")
 
@@ -105,6 +107,31 @@ def cv_subsample(texts: list[str], labels: list[str], limit: int = 2000) -> tupl
     return sub_t, sub_y, f"on a stratified sample of {len(sub_t):,} of {len(texts):,} rows"
 
 
+def measured_latencies_ms() -> list[float]:
+    """Latencies (ms) of the last uncached LLM calls of this session (cached answers are instant)."""
+    return list(st.session_state.get("arena_latencies", []))[-20:]
+
+
+def record_latencies(calls) -> None:
+    """Remember the latency (ms) of every uncached call, given as ``(latency_ms, cached)`` pairs."""
+    got = [float(ms) for ms, cached in calls if not cached and ms and ms > 0]
+    if got:
+        st.session_state["arena_latencies"] = (list(st.session_state.get("arena_latencies", [])) + got)[-20:]
+
+
+def estimated_batch_seconds(n: int, latencies_ms: list[float]) -> float | None:
+    """Rough wall-clock seconds for ``n`` queries (2 calls each): mean measured latency x 2n; None if unmeasured."""
+    if not latencies_ms:
+        return None
+    return 2 * n * (sum(latencies_ms) / len(latencies_ms)) / 1000.0
+
+
+def fmt_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{seconds / 60:.1f} min"
+
+
 def fmt_cost(cost) -> str:
     if cost is None:
         return "n/a"
@@ -138,12 +165,19 @@ with st.expander("Provider settings", icon=":material/settings:"):
 
 statuses = provider_statuses(region, base_url, model_path)
 available = [s for s in statuses if s.available]
-status_cols = st.columns(len(statuses))
-for col, s in zip(status_cols, statuses):
-    with col:
-        if s.available:
-            st.success(f"**{s.label or LABELS[s.name]}**  \n{s.reason}", icon=":material/check_circle:")
-        else:
+unavailable = [s for s in statuses if not s.available]
+if available:
+    for s in available:
+        st.success(f"**{s.label or LABELS[s.name]}**  \n{s.reason}", icon=":material/check_circle:")
+    if unavailable:
+        # one neutral, folded line: the user has a working provider, the others are optional
+        with st.expander("Not available here: " + ", ".join(s.label or LABELS[s.name] for s in unavailable)
+                         + " (optional; expand to see why)", icon=":material/info:"):
+            st.markdown("\n".join(f"- **{s.label or LABELS[s.name]}**: {s.reason}" for s in unavailable))
+else:
+    status_cols = st.columns(len(statuses))
+    for col, s in zip(status_cols, statuses):
+        with col:
             st.warning(f"**{s.label or LABELS[s.name]}** — not available  \n{s.reason}", icon=":material/block:")
 
 provider = None
@@ -310,6 +344,7 @@ if query.strip():
         for col, arm in zip(cols2, ARMS):
             with col:
                 st.subheader(ARM_TITLES[arm], anchor=False)
+                st.caption(ARM_CAPTIONS[arm])
                 try:
                     if go:
                         stream = stream_prompt(provider, prompts[arm], max_tokens=max_tokens,
@@ -340,11 +375,13 @@ if query.strip():
                     st.code(res.sent or res.prompt.as_text(), language=None, wrap_lines=True)
         if go and len(results) == len(ARMS):
             st.session_state["arena_result"] = {"key": run_key, "arms": results}
+        if go:
+            record_latencies([(res.response.latency_ms, res.response.cached) for res in results.values()])
     else:
         with st.expander("Preview the two prompts (as they will be sent)", icon=":material/visibility:"):
             p1, p2 = st.columns(2)
             for col, arm in zip((p1, p2), ARMS):
-                col.markdown(f"**{ARM_TITLES[arm]}**")
+                col.markdown(f"**{ARM_TITLES[arm]}**  \n{ARM_CAPTIONS[arm]}")
                 sent = (provider.prompt_as_sent(prompts[arm].system, prompts[arm].messages)
                         if provider is not None else prompts[arm].as_text())
                 col.code(sent, language=None, wrap_lines=True)
@@ -373,11 +410,15 @@ if batch_texts and provider is None:
     st.info("Batch mode needs an LLM provider (see 1).", icon=":material/info:")
 elif batch_texts:
     b1, b2 = st.columns([1, 3])
-    n = int(b1.number_input("Number of queries (N)", 1, min(500, len(batch_texts)), min(20, len(batch_texts)),
+    n = int(b1.number_input("Number of queries (N)", 1, min(500, len(batch_texts)), min(5, len(batch_texts)),
                             key="arena_batch_n"))
     est_calls = 2 * n
+    seconds = estimated_batch_seconds(n, measured_latencies_ms())
+    eta = (f" Estimated time: about {fmt_duration(seconds)} (an estimate from the latency measured on this "
+           "machine so far; answers vary in length, cached ones are instant)." if seconds is not None else
+           " Time estimate: ask one query above first, so its latency can be measured.")
     b2.caption(f"{est_calls} LLM calls with {provider.model_id} (max {max_tokens} output tokens each). "
-               "Cached answers are reused and cost nothing.")
+               "Cached answers are reused and cost nothing." + eta)
     if st.button(f"Run {n} queries", icon=":material/playlist_play:", key="arena_batch_go"):
         picked = pd.Series(batch_texts).sample(n=n, random_state=0).tolist() if n < len(batch_texts) else batch_texts
         bar = st.progress(0.0, text=f"0 / {n} queries")
@@ -389,6 +430,8 @@ elif batch_texts:
             df = run_batch(picked, clf, provider, progress=progress, k=k, max_tokens=max_tokens,
                            temperature=temperature, cache=cache, prices=prices, **prompt_options)
             st.session_state["arena_batch"] = df
+            record_latencies([(ms, bool(c)) for arm in ARMS
+                              for ms, c in zip(df[f"{arm}_latency_ms"].fillna(0), df[f"{arm}_cached"].fillna(False))])
         except CrossroadsError as exc:
             show_error(exc)
         except Exception as exc:  # noqa: BLE001

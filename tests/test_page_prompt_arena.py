@@ -35,11 +35,17 @@ def page_at():
 
 def test_provider_status_is_listed_with_reasons(page_at):
     boxes = [b.value for b in page_at.success] + [w.value for w in page_at.warning]
-    text = "\n".join(boxes)
+    folded = [m.value for m in page_at.markdown if m.value.startswith("- **")]
+    text = "\n".join(boxes + folded)
     for name in ("Amazon Bedrock", "OpenAI-compatible server", "Embedded model"):
         assert name in text
     # without AWS credentials here, the reason says how to fix it
     assert "No AWS credentials" in text or "AWS credentials found" in text
+    if page_at.success:
+        # a provider works: the unavailable ones are one folded neutral line, not yellow warnings
+        assert not page_at.warning
+        exp = [e for e in page_at.expander if e.label.startswith("Not available here:")]
+        assert len(exp) == 1 and "Amazon Bedrock" in exp[0].label
 
 
 def test_sample_training_and_cv_match_core(page_at, sample_clf):
@@ -143,7 +149,14 @@ def test_embedded_model_answers_both_columns_then_batch():
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("cached answer") == 2
 
-    # batch mode: 3 queries from the training table
+    # arm titles are short (same height); the raw one says what it lacks
+    assert [h.value for h in at.subheader][-2:] == ["Raw prompt", "Contextualised prompt"]
+    assert any(c.value.startswith("No classifier context") for c in at.caption)
+
+    # batch mode: default N is 5, with a time estimate from the latency just measured
+    assert at.number_input(key="arena_batch_n").value == 5
+    eta = next(c.value for c in at.caption if "Estimated time" in c.value)
+    assert "an estimate from the latency measured" in eta
     at.number_input(key="arena_batch_n").set_value(3)
     at.button(key="arena_batch_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
