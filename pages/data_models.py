@@ -18,7 +18,7 @@ import streamlit as st
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.tabular import charts
-from core.tabular.explain import plot_bar, plot_beeswarm, plot_waterfall
+from core.tabular.explain import format_number, plot_bar, plot_beeswarm, plot_waterfall
 from core.tabular.compare import METRICS, compare_models, explain_model, result_to_json
 from core.tabular.models import MODELS, available_models
 from core.tabular.schema import infer_schema, suggest_target
@@ -322,7 +322,8 @@ with tab_shap:
                         f"(probability {proba.max():.2f}); actual **{actual}**.")
         else:
             actual = result.y_test[list(result.X_test.index).index(row_label)]
-            st.markdown(f"Predicted **{pred:,.4g}**; actual **{actual:,.4g}**.")
+            st.markdown(f"Predicted **{format_number(pred)}**; actual **{format_number(actual, digits=6)}** "
+                        "(3 significant digits).")
         st.dataframe(result.X_test.loc[[row_label]].T.rename(columns={row_label: "value"}).astype(str),
                      height=320)
     top = pd.DataFrame(sr.top_features(15, class_index))

@@ -27,7 +27,8 @@ from sklearn.tree import DecisionTreeClassifier
 import core.tabular.explain as ex_mod
 from core.errors import ConfigError, DataError
 from core.tabular.explain import (ShapResult, explain, group_matrix, normalize_shap_output, plot_bar,
-                                  plot_beeswarm, plot_waterfall, source_columns, display_feature_name)
+                                  plot_beeswarm, plot_waterfall, source_columns, display_feature_name,
+                                  format_number)
 
 WORDS = ["late", "refund", "broken", "thanks", "great", "slow", "price", "help"]
 
@@ -552,3 +553,48 @@ def test_infrequent_category_column_has_a_display_name():
     grouped = explain(pipe, X, task="classification", max_explain_rows=30, random_state=0, group_onehot=True)
     assert grouped.feature_names == ["a", "city"]
     np.testing.assert_allclose(grouped.values.sum(axis=1), res.values.sum(axis=1), atol=1e-12)
+
+
+def test_format_number_three_significant_digits():
+    assert format_number(48542.56, signed=True) == "+48,500"
+    assert format_number(277858.932) == "278,000"
+    assert format_number(-0.123456) == "\u22120.123"
+    assert format_number(2.5, signed=True) == "+2.5"
+    assert format_number(0) == "0"
+    assert format_number(1.234e-6) == "1.23e-06"
+
+
+def test_waterfall_in_large_units_is_readable():
+    """California-like target (dollars): labels get separators and 3 significant digits, SHAP numbers unchanged."""
+    import re
+
+    rng = np.random.default_rng(0)
+    n = 300
+    X = pd.DataFrame({"income": rng.uniform(1, 10, n), "rooms": rng.integers(100, 5000, n).astype(float)})
+    y = 40_000 * X["income"] + 13.7 * X["rooms"] + rng.normal(scale=5_000, size=n)
+    pipe = Pipeline([("preprocess", ColumnTransformer([("num", StandardScaler(), ["income", "rooms"])])),
+                     ("model", Ridge())]).fit(X, y)
+    res = explain(pipe, X, task="regression", max_explain_rows=20, random_state=0)
+    before = res.values.copy(), res.base_values.copy()
+    fig = plot_waterfall(res, 0)
+    np.testing.assert_array_equal(res.values, before[0])
+    np.testing.assert_array_equal(res.base_values, before[1])
+    texts = [t.get_text() for ax in fig.axes for t in
+             [*ax.texts, *ax.get_xticklabels(), *ax.get_yticklabels()] if t.get_text()]
+    joined = " | ".join(texts)
+    assert not re.search(r"\d{4}\.\d", joined), joined  # no 277858.932 / +48542.56
+    fx = float(res.base_values[0, 0] + res.values[0, :, 0].sum())
+    assert any(format_number(fx) in t for t in texts), (format_number(fx), joined)
+    contributions = [t for t in texts if re.fullmatch(r"[+\u2212][\d,.]+", t)]
+    assert contributions and all(len(re.sub(r"\D", "", t).lstrip("0")) <= 3 or t.endswith("0")
+                                 for t in contributions), contributions
+    # every label lies inside the figure (nothing cut off at the edges)
+    fig.canvas.draw()
+    width = fig.bbox.width
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        shown_ticks = [t for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]  # drawn ticks only
+        for t in [*ax.texts, *shown_ticks]:
+            if t.get_text() and t.get_visible():
+                box = t.get_window_extent()
+                assert box.x0 >= -1 and box.x1 <= width + 1, (t.get_text(), box, width)

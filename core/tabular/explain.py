@@ -828,6 +828,63 @@ def explain(fitted_pipeline, X: pd.DataFrame, *, task: str, max_explain_rows: in
 # Charts (SHAP's own plots, returned as matplotlib figures)
 # --------------------------------------------------------------------------------------------
 
+def format_number(x: float, *, signed: bool = False, digits: int = 3) -> str:
+    """Format a model output or SHAP value for display: ``digits`` significant digits, thousands separators.
+
+    Display only (the SHAP numbers are never changed). Examples: ``48542.56`` ->
+    ``"48,500"`` (``"+48,500"`` with ``signed``), ``277858.932`` -> ``"278,000"``,
+    ``0.123456`` -> ``"0.123"``, ``-2.5`` -> ``"−2.5"`` (Unicode minus, as SHAP prints),
+    ``1.2e-06`` -> ``"1.2e-06"``.
+
+    Args:
+        x: the number (any real; NaN/inf are returned as text).
+        signed: prefix ``+`` to positive values (SHAP contributions).
+        digits: significant digits (>= 1).
+
+    Returns:
+        ``str``.
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    mag = int(math.floor(math.log10(abs(x))))
+    if mag < -4:
+        text = f"{abs(x):.{max(digits - 1, 0)}e}"
+        mant, exp = text.split("e")
+        text = (mant.rstrip("0").rstrip(".") if "." in mant else mant) + "e" + exp
+    else:
+        decimals = digits - 1 - mag
+        r = round(abs(x), decimals)
+        text = f"{r:,.{max(decimals, 0)}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    sign = "\u2212" if x < 0 else ("+" if signed else "")
+    return sign + text
+
+
+def _format_feature_value(v: Any) -> Any:
+    """A user's numeric cell for a waterfall label: whole numbers exact with separators, else 4 significant digits."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+        return v
+    v = float(v)
+    if not math.isfinite(v):
+        return "missing" if math.isnan(v) else str(v)
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return format_number(v, digits=4).replace("\u2212", "-")
+
+
+def _shap_format_value(s: Any, format_str: str) -> str:
+    """Drop-in for ``shap.utils.format_value`` used while drawing a waterfall (3 significant digits)."""
+    if isinstance(s, str):
+        return s
+    return format_number(float(s), signed=format_str.startswith("%+"))
+
+
 def _finish(fig, title: str, subtitle: str):
     import matplotlib.pyplot as plt
 
@@ -840,6 +897,23 @@ def _finish(fig, title: str, subtitle: str):
         pass
     plt.close(fig)  # detach from pyplot's global state; the Figure object stays usable
     return fig
+
+
+def _widen_waterfall(fig) -> None:
+    """Room for the value labels SHAP draws past the arrows (they were cut at the plot's edges)."""
+    axes = fig.axes
+    if not axes:
+        return
+    lo, hi = axes[0].get_xlim()
+    pad = 0.12 * (hi - lo)
+    for ax in axes:
+        ax.set_xlim(lo - pad, hi + pad)
+    fig.set_size_inches(max(fig.get_size_inches()[0], 10), fig.get_size_inches()[1])
+    if max(abs(lo), abs(hi)) >= 1000:  # 190000 -> 190,000 on the value axis
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        axes[0].xaxis.set_major_locator(MaxNLocator(6))
+        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
 
 
 def plot_bar(result: ShapResult, class_index: int | None = None, max_display: int = 15):
@@ -922,11 +996,26 @@ def plot_waterfall(result: ShapResult, row_position: int, class_index: int | Non
     if class_index is None and result.classes is not None and len(result.classes) > 2:
         class_index = int(np.argmax(result.base_values[r] + result.values[r].sum(axis=0)))
     expl = result.to_explanation(class_index)[r]
+    # display only: the user's values as readable text, SHAP numbers to 3 significant digits
+    shown = expl.display_data if expl.display_data is not None else expl.data
+    if shown is not None:
+        expl.display_data = np.array([_format_feature_value(v) for v in np.asarray(shown, dtype=object)],
+                                     dtype=object)
+    import shap.plots._waterfall as shap_waterfall
+
     with _PLOT_LOCK:
         fig = plt.figure()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            shap.plots.waterfall(expl, max_display=max_display, show=False)
+        original_format = shap_waterfall.format_value
+        shap_waterfall.format_value = _shap_format_value
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                shap.plots.waterfall(expl, max_display=max_display, show=False)
+        finally:
+            shap_waterfall.format_value = original_format
         fig = plt.gcf()
-        return _finish(fig, f"Why row {result.row_index[r]!r} got this prediction",
-                       f"{result.output_label(class_index)}; {result.explainer_name}")
+        _widen_waterfall(fig)
+        fig = _finish(fig, f"Why row {result.row_index[r]!r} got this prediction",
+                      f"{result.output_label(class_index)}; {result.explainer_name}")
+        fig.subplots_adjust(right=min(fig.subplotpars.right, 0.88))  # room for "f(x) = 253,000"
+        return fig
