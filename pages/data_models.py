@@ -104,6 +104,20 @@ def _hyperparameter_widgets(task: str, keys: list[str]) -> dict[str, dict]:
     return chosen
 
 
+def _table_height(n_rows: int, max_rows: int = 25) -> int:
+    """Pixel height showing ``n_rows`` rows (up to ``max_rows``) plus the header, without an inner scrollbar."""
+    return 35 * (min(n_rows, max_rows) + 1) + 3
+
+
+def _cell_text(v) -> str:
+    """A user's cell for the row-detail table: 3.0 -> '3', NaN -> 'missing'."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "missing"
+    if isinstance(v, float) and v.is_integer():
+        return f"{int(v)}"
+    return str(v)
+
+
 def _leaderboard_display(result) -> pd.DataFrame:
     rows = []
     for r in result.results:
@@ -192,6 +206,7 @@ with st.expander(f"Column types: {len(schema.feature_columns)} of {len(columns) 
                  expanded=True, icon=":material/view_column:"):
     ct = schema.columns_frame()
     st.dataframe(ct[["name", "inferred_type", "action", "reason", "n_missing", "n_unique"]], hide_index=True,
+                 height=_table_height(len(ct), max_rows=25),
                  column_config={"name": "Column", "inferred_type": "Type", "action": "Action", "reason": "Why",
                                 "n_missing": "Missing", "n_unique": "Distinct"})
 
@@ -244,6 +259,8 @@ st.success(f"Best model: **{best.label}**: {primary_name} {best.metrics[result.p
 st.subheader("Leaderboard")
 st.caption(f"Sorted by {primary_name}; mean ± std over {result.n_splits} folds; seconds are wall clock per fold.")
 st.dataframe(_leaderboard_display(result), hide_index=True)
+st.caption("Download the leaderboard: CSV (this table) or JSON (the whole comparison: columns, warnings, "
+           "every metric).")
 download_buttons(result.leaderboard(), "leaderboard", key=f"{KEY}_dl", json_obj=result_to_json(result))
 
 tab_scores, tab_test, tab_shap = st.tabs(["Scores and times", "Test-split charts", "SHAP: why"])
@@ -302,7 +319,13 @@ with tab_shap:
         st.markdown("**Global: mean |SHAP value|**")
         st.pyplot(plot_bar(sr, class_index))
     with c2:
-        st.markdown("**Global: beeswarm**")
+        if sr.classes is not None and len(sr.classes) > 2 and class_index is None:
+            shown = sr.classes[sr.default_class_index()]
+            st.markdown(f"**Global: beeswarm of class '{shown}'**")
+            st.caption(f"A beeswarm shows one class at a time: this is class '{shown}' (the first), not all "
+                       "classes. Pick a class above to see another.")
+        else:
+            st.markdown("**Global: beeswarm**")
         st.pyplot(plot_beeswarm(sr, class_index))
     st.markdown("**Local: why this row got its prediction**")
     positions = list(range(sr.n_explained))
@@ -324,7 +347,13 @@ with tab_shap:
             actual = result.y_test[list(result.X_test.index).index(row_label)]
             st.markdown(f"Predicted **{format_number(pred)}**; actual **{format_number(actual, digits=6)}** "
                         "(3 significant digits).")
-        st.dataframe(result.X_test.loc[[row_label]].T.rename(columns={row_label: "value"}).astype(str),
-                     height=320)
+        detail = pd.DataFrame({"column": [str(c) for c in result.X_test.columns],
+                               "value": [_cell_text(v) for v in result.X_test.loc[row_label].tolist()]})
+        st.dataframe(detail, hide_index=True, height=_table_height(len(detail), max_rows=30))
     top = pd.DataFrame(sr.top_features(15, class_index))
-    download_buttons(top, "shap_top_features", key=f"{KEY}_shap_dl")
+    which = ("all classes, mean |SHAP|" if class_index is None and sr.classes is not None and len(sr.classes) > 2
+             else sr.output_label(class_index))
+    st.caption(f"Download the SHAP top features of {labels_shap[skey]} ({which}, in {sr.output_units}): CSV or JSON.")
+    suffix = "" if sr.classes is None or len(sr.classes) <= 2 else (
+        "_all_classes" if class_index is None else f"_class_{class_index}")
+    download_buttons(top, f"shap_top_features_{skey}{suffix}", key=f"{KEY}_shap_dl")

@@ -55,6 +55,8 @@ def test_comparison_leaderboard_charts_and_shap(cancer_app):
     assert len(plotly) == 5  # metric bars, times, confusion matrix, ROC, PR
     assert len(at.get("image")) == 3  # SHAP bar, beeswarm, waterfall (matplotlib)
     assert len(at.get("download_button")) == 4  # leaderboard CSV/JSON, SHAP top features CSV/JSON
+    assert any(c.value.startswith("Download the leaderboard") for c in at.caption)
+    assert any(c.value.startswith("Download the SHAP top features") for c in at.caption)
 
 
 def test_chart_option_does_not_retrain(cancer_app):
@@ -98,7 +100,17 @@ def test_multiclass_sample_has_a_class_picker_for_shap():
     at.selectbox(key="dm_sample").set_value("Wine cultivars (3 classes, 178 rows, scikit-learn)").run()
     _run(at, ["linear", "dummy"])
     assert any("SHAP values in log-odds per class (3 classes)" in i.value for i in at.info)
+    # "all classes": the beeswarm says which class it shows
+    assert any("Global: beeswarm of class 'class_0'" in m.value for m in at.markdown)
+    assert any("one class at a time" in c.value for c in at.caption)
+    assert any("SHAP top features of Linear (logistic / ridge) (all classes" in c.value for c in at.caption)
+    # row detail: whole numbers read 1065, not 1065.0, and every feature row is there
+    detail = next(d.value for d in at.dataframe if list(getattr(d.value, "columns", [])) == ["column", "value"])
+    assert len(detail) == 13 and "proline" in set(detail["column"])
+    assert not any(v.endswith(".0") for v in detail["value"])
+    assert str(int(float(detail.set_index("column").loc["proline", "value"]))) == detail.set_index("column").loc["proline", "value"]
     at.selectbox(key="dm_shap_class").set_value(2).run()
     assert not at.exception
     assert any("SHAP values in log-odds of class 'class_2'" in i.value for i in at.info)
+    assert any(m.value == "**Global: beeswarm**" for m in at.markdown)  # a chosen class: no extra note
     assert len(at.get("image")) == 3
