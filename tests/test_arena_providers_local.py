@@ -208,7 +208,7 @@ def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
         assert {"###", "Answer:", "<query>", "\n\n"} <= set(kwargs["stop"])
         assert prompt.endswith("Reply in Japanese.\nAnswer:")
         # worked examples are Japanese and not billing, so nothing is copyable for this query
-        assert prompt.count("### Request:") == 3 and "同じ注文で二回請求" not in prompt
+        assert prompt.count("### Request:") == 4 and "同じ注文で二回請求" not in prompt
     assert calls[1][1]["stream"] is True
     for text in (r.text, stream.response.text):
         assert "###" not in text and "Answer:" not in text and "<query>" not in text

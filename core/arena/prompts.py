@@ -422,7 +422,7 @@ FEW_SHOT_CASES: tuple[dict[str, Any], ...] = (
 )
 
 #: Number of worked examples put in front of a base model's query.
-N_FEW_SHOT = 2
+N_FEW_SHOT = 3  # measured on 6 EN/JA queries: 3 examples made Gemma 270M copy less than 2
 
 
 def select_few_shot_cases(query: str, category: str = "", *, n: int = N_FEW_SHOT,
@@ -528,7 +528,7 @@ def completion_prompt(system: str, messages: Sequence[Mapping[str, str]],
     ``Answer:`` line, and the prompt ends with ``Answer:`` for the model to
     continue. Earlier user/assistant turns in ``messages`` serve as the
     examples (see :func:`few_shot_messages`); a single message gets
-    two cases from :data:`FEW_SHOT_CASES` in its language in front unless
+    three cases from :data:`FEW_SHOT_CASES` in its language in front unless
     ``examples`` is given. The stop sequences (:data:`COMPLETION_STOP`) end the
     answer where the model would start a new example or repeat the request.
 
