@@ -40,8 +40,9 @@ EXAMPLES = {
     "JA · 解約": "来月から使わないので、自動更新を止めて解約したいです。",
 }
 ARM_TITLES = {"raw": "Raw prompt", "contextualised": "Contextualised prompt"}
-ARM_CAPTIONS = {"raw": "No classifier context: system prompt + query (+ worked examples for a base model).",
-                "contextualised": "Same, plus the classifier's category, confidence, sentiment and urgency."}
+# one line each at half width, so both answer boxes start at the same height
+ARM_CAPTIONS = {"raw": "System prompt + query only: no classifier context.",
+                "contextualised": "Adds category, confidence, sentiment and urgency."}
 TEXT_GUESSES = ("text", "query", "utterance", "message", "text_ja", "sentence")
 LABEL_GUESSES = ("label", "category", "intent", "topic", "class", "target")
 

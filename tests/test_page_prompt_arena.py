@@ -151,7 +151,7 @@ def test_embedded_model_answers_both_columns_then_batch():
 
     # arm titles are short (same height); the raw one says what it lacks
     assert [h.value for h in at.subheader][-2:] == ["Raw prompt", "Contextualised prompt"]
-    assert any(c.value.startswith("No classifier context") for c in at.caption)
+    assert any(c.value.endswith("no classifier context.") for c in at.caption)
 
     # batch mode: default N is 5, with a time estimate from the latency just measured
     assert at.number_input(key="arena_batch_n").value == 5
