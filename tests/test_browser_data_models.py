@@ -7,12 +7,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.shared, pytest.mark.slow]
 
 
-def _pick(page, label: str, option: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def test_upload_titanic_compare_and_explain(page, app_url, shared_data, artifacts):
     # open the app first: a deep link as the very first request to a fresh server is served before
     # streamlit_app.py has declared st.navigation, and Streamlit then lists pages/ as legacy pages
@@ -22,8 +16,9 @@ def test_upload_titanic_compare_and_explain(page, app_url, shared_data, artifact
     page.get_by_text("Upload a file", exact=True).click()
     page.locator('input[type="file"]').set_input_files(str(shared_data / "titanic" / "train.csv"))
     page.get_by_text("train.csv: 891 rows x 12 columns").wait_for()
-    _pick(page, "Column to predict (target)", "Survived")
-    page.get_by_text("Task: classification").wait_for()
+    # the suggested target (suggest_target), not the last column (Embarked)
+    # (Embarked would say "Classes: C, Q, S")
+    page.get_by_text(re.compile(r"Task: classification.*891 of 891 rows used.*Classes: 0, 1\.")).wait_for()
     page.get_by_text("a distinct whole number on every row").first.wait_for(state="attached")  # PassengerId dropped, with reason
     folds = page.locator('[data-testid="stNumberInput"]').filter(has_text="Folds (K)").locator("input")
     folds.fill("3")

@@ -598,3 +598,22 @@ def test_waterfall_in_large_units_is_readable():
             if t.get_text() and t.get_visible():
                 box = t.get_window_extent()
                 assert box.x0 >= -1 and box.x1 <= width + 1, (t.get_text(), box, width)
+
+
+def test_bar_and_beeswarm_in_large_units_have_readable_numbers():
+    import re
+
+    rng = np.random.default_rng(1)
+    n = 200
+    X = pd.DataFrame({"income": rng.uniform(1, 10, n), "rooms": rng.uniform(100, 5000, n)})
+    y = 40_000 * X["income"] + 13.7 * X["rooms"] + rng.normal(scale=5_000, size=n)
+    pipe = Pipeline([("preprocess", ColumnTransformer([("num", StandardScaler(), ["income", "rooms"])])),
+                     ("model", Ridge())]).fit(X, y)
+    res = explain(pipe, X, task="regression", max_explain_rows=50, random_state=0)
+    for fig in (plot_bar(res), plot_beeswarm(res)):
+        fig.canvas.draw()
+        texts = [t.get_text() for ax in fig.axes for t in [*ax.texts, *ax.get_xticklabels()] if t.get_text()]
+        joined = " | ".join(texts)
+        assert not re.search(r"\d{4}\.\d", joined), joined          # no "+50232.18"
+        assert not re.search(r"(?<![\d,])\d{5,}", joined), joined    # 100000 -> 100,000
+        assert re.search(r"\d{2,3},\d{3}", joined), joined

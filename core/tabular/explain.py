@@ -899,6 +899,16 @@ def _finish(fig, title: str, subtitle: str):
     return fig
 
 
+def _thousands_axis(ax) -> None:
+    """Value axis of large units (190000 -> 190,000, at most ~6 ticks so labels do not collide)."""
+    lo, hi = ax.get_xlim()
+    if max(abs(lo), abs(hi)) >= 1000:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+
+
 def _widen_waterfall(fig) -> None:
     """Room for the value labels SHAP draws past the arrows (they were cut at the plot's edges)."""
     axes = fig.axes
@@ -909,11 +919,7 @@ def _widen_waterfall(fig) -> None:
     for ax in axes:
         ax.set_xlim(lo - pad, hi + pad)
     fig.set_size_inches(max(fig.get_size_inches()[0], 10), fig.get_size_inches()[1])
-    if max(abs(lo), abs(hi)) >= 1000:  # 190000 -> 190,000 on the value axis
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-        axes[0].xaxis.set_major_locator(MaxNLocator(6))
-        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    _thousands_axis(axes[0])
 
 
 def plot_bar(result: ShapResult, class_index: int | None = None, max_display: int = 15):
@@ -936,13 +942,21 @@ def plot_bar(result: ShapResult, class_index: int | None = None, max_display: in
     else:
         expl = result.to_explanation(class_index)
         units = result.output_label(class_index)
+    import shap.plots._bar as shap_bar
+
     with _PLOT_LOCK:
         fig, ax = plt.subplots(figsize=(8, 0.4 * min(max_display, len(result.feature_names)) + 1.8))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
+        original_format = shap_bar.format_value
+        shap_bar.format_value = _shap_format_value  # "+50232.18" -> "+50,200" (display only)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
+        finally:
+            shap_bar.format_value = original_format
         lo, hi = ax.get_xlim()
         ax.set_xlim(lo, hi + 0.12 * (hi - lo))  # room for SHAP's "+0.12" labels past the longest bar
+        _thousands_axis(ax)
         ax.set_xlabel(f"mean |SHAP value| ({units})")
         return _finish(fig, "Which features matter most", result.sample_text())
 
@@ -968,6 +982,7 @@ def plot_beeswarm(result: ShapResult, class_index: int | None = None, max_displa
             shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None,
                                 color_bar_label=label)
         ax.set_xlabel(f"SHAP value ({result.output_label(class_index)})")
+        _thousands_axis(ax)
         return _finish(fig, "How each feature pushes predictions", result.sample_text())
 
 
