@@ -16,10 +16,10 @@ The fitted pipeline shape used everywhere is
 
 from core.tabular.compare import ComparisonResult, ModelResult, compare_models, result_to_json
 from core.tabular.models import MODELS, Hyperparameter, ModelSpec, available_models, make_estimator, register_model
-from core.tabular.schema import ColumnInfo, TableSchema, infer_column_type, infer_schema
+from core.tabular.schema import ColumnInfo, TableSchema, infer_column_type, infer_schema, suggest_target
 
 __all__ = [
-    "ColumnInfo", "TableSchema", "infer_column_type", "infer_schema",
+    "ColumnInfo", "TableSchema", "infer_column_type", "infer_schema", "suggest_target",
     "MODELS", "Hyperparameter", "ModelSpec", "available_models", "make_estimator", "register_model",
     "ComparisonResult", "ModelResult", "compare_models", "result_to_json",
 ]
