@@ -182,7 +182,9 @@ def configure_matplotlib_cjk() -> str | None:
 
     Adds the first installed CJK font (e.g. Debian's ``fonts-noto-cjk``) as a fallback
     after DejaVu Sans (matplotlib >= 3.6 falls back glyph by glyph). The font is
-    registered even when matplotlib's font cache predates its installation.
+    registered even when matplotlib's font cache predates its installation. Runs once per
+    process (cached): the page calls it on every Streamlit rerun, and without a CJK font the
+    search walks the system font folders.
 
     Returns:
         The font family used, or ``None`` when no CJK font is installed (names then show as boxes).
