@@ -192,10 +192,7 @@ task_choice = c2.segmented_control("Task", ["auto", "classification", "regressio
 fp = _fingerprint(df)
 try:
     schema = _schema(fp, df, target, task_choice or "auto")
-except CrossroadsError as exc:
-    show_error(exc)
-    st.stop()
-except Exception as exc:  # noqa: BLE001
+except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
     show_error(exc, what="Reading the columns")
     st.stop()
 

@@ -203,9 +203,7 @@ else:
                                         help="Not sent to Bedrock models that do not accept it."))
     try:
         provider = get_provider(prov_name, model if prov_name != "local" else "", region, base_url, model_path)
-    except CrossroadsError as exc:
-        show_error(exc)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
         show_error(exc, what="Preparing the provider")
     if provider is not None:
         if getattr(provider, "is_base_model", False):
@@ -255,10 +253,7 @@ try:
     clf = train_classifier(fp, data.texts, data.labels)
     cv_texts, cv_labels, cv_note = cv_subsample(data.texts, data.labels)
     scores = cross_validate(fingerprint(cv_texts, cv_labels), cv_texts, cv_labels, folds)
-except CrossroadsError as exc:
-    show_error(exc)
-    st.stop()
-except Exception as exc:  # noqa: BLE001
+except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
     show_error(exc, what="Training the classifier")
     st.stop()
 m1, m2, m3, m4 = st.columns(4)
@@ -356,10 +351,7 @@ if query.strip():
                     else:
                         with st.container(border=True):
                             st.markdown(results[arm].response.text or "_(empty answer)_")
-                except CrossroadsError as exc:
-                    show_error(exc)
-                    continue
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
                     show_error(exc, what="The LLM call")
                     continue
                 res = results[arm]
@@ -433,9 +425,7 @@ elif batch_texts:
             st.session_state["arena_batch"] = df
             record_latencies([(ms, bool(c)) for arm in ARMS
                               for ms, c in zip(df[f"{arm}_latency_ms"].fillna(0), df[f"{arm}_cached"].fillna(False))])
-        except CrossroadsError as exc:
-            show_error(exc)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
             show_error(exc, what="The batch")
     df = st.session_state.get("arena_batch")
     if isinstance(df, pd.DataFrame):

@@ -157,9 +157,7 @@ with tab_single:
             for name in single_backends:
                 try:
                     results[name] = cs.analyze(st.session_state["sent_text"], language=lang, backend=get_backend(name))
-                except CrossroadsError as exc:
-                    results[name] = exc
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - shown below with show_error
                     results[name] = exc
             st.session_state["sent_single"] = results
     results = st.session_state.get("sent_single")
