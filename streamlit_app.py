@@ -5,6 +5,8 @@ It only declares the pages; each page lives in ``pages/`` and calls ``core``.
 
 import streamlit as st
 
+from pages._state import sync_kept
+
 st.set_page_config(page_title="Crossroads", page_icon=":material/alt_route:", layout="wide")
 
 PAGES = [
@@ -14,4 +16,6 @@ PAGES = [
     st.Page("pages/prompt_arena.py", title="Prompt Arena", icon=":material/forum:"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+sync_kept()  # keep the last widget change made before a page switch (pages/_state.py)
+page.run()
