@@ -245,6 +245,21 @@ class LLMProvider(ABC):
     def list_models(self) -> list[str]:
         """Model IDs this provider can use (may call the configured endpoint)."""
 
+    def effective_temperature(self, temperature: float | None) -> float | None:
+        """The temperature actually sent for a requested one (``None`` when the model takes none)."""
+        return temperature
+
+    def is_local(self) -> bool:
+        """``True`` when nothing leaves this machine (then a call costs 0).
+
+        Default: the ``local`` flag of this provider's registry entry
+        (:class:`~core.arena.providers.registry.ProviderSpec`).
+        """
+        from .registry import PROVIDERS
+
+        spec = PROVIDERS.get(self.name)
+        return bool(spec and spec.local)
+
     def prompt_as_sent(self, system: str, messages: Sequence[Message]) -> str:
         """The prompt exactly as this provider sends it, as text for display.
 

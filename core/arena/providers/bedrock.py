@@ -378,6 +378,12 @@ class BedrockProvider(LLMProvider):
                            output_tokens=usage.get("outputTokens"), latency_ms=round(latency, 1),
                            stop_reason=stop_reason, model_id=self.model_id, provider=self.name)
 
+    def effective_temperature(self, temperature: float | None) -> float | None:
+        """``temperature``, or ``None`` for a model that rejects it (:func:`accepts_temperature`)."""
+        if temperature is not None and not accepts_temperature(self.model_id):
+            return None
+        return temperature
+
     # -- models --------------------------------------------------------------
     def list_models(self) -> list[str]:
         """Claude model IDs usable in this region.

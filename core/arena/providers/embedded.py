@@ -34,6 +34,8 @@ from core.errors import ConfigError, ProviderError
 from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
 
+#: File name (and ``model_id``) of the default weights, Gemma 3 270M in Q4_K_M.
+DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
 DEFAULT_N_CTX = 2048
 #: CPU threads: 2 on machines with 3+ cores, else 1. Measured on a shared 2-core machine
 #: (benchmarks/llm_latency.py, 182-token prompt + 16 tokens): 1 thread 2.7 s, 2 threads
@@ -190,6 +192,7 @@ class EmbeddedProvider(LLMProvider):
             (for instruction-tuned GGUFs).
 
     Raises:
+        ConfigError: a bad ``n_ctx``.
         ConfigError / ProviderError: at first call if the model cannot load.
     """
 
@@ -202,12 +205,14 @@ class EmbeddedProvider(LLMProvider):
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, n_ctx: int = DEFAULT_N_CTX,
                  n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True):
+        if not isinstance(n_ctx, int) or isinstance(n_ctx, bool) or n_ctx < 64:
+            raise ConfigError(f"n_ctx must be a whole number of tokens >= 64, got {n_ctx!r}.")
         self.model_path = Path(model_path).expanduser() if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.few_shot = few_shot
         self.is_base_model = few_shot
-        super().__init__((self.model_path.name if self.model_path else "gemma-3-270m-q4_k_m.gguf"))
+        super().__init__((self.model_path.name if self.model_path else DEFAULT_MODEL_NAME))
 
     def path(self) -> Path:
         """The GGUF path in use (assembles the default weights if needed)."""
