@@ -49,9 +49,6 @@ class ScriptedChooser(LLMProvider):
     def list_models(self):
         return [self.model_id]
 
-    def is_local(self) -> bool:
-        return self.name == "local"
-
     def _generate(self, system, messages, max_tokens, temperature):  # pragma: no cover - not used
         raise AssertionError("the bake-off must call choose(), not generate()")
 

@@ -37,8 +37,9 @@ from .data import BakeoffData, load_bakeoff_data
 from .recommend import Constraints, Recommendation, recommend
 from .report import report_html, report_markdown, write_reports
 from .result import BakeoffResult
-from .run import ARM_NAMES, ARMS, BakeoffConfig, BakeoffPlan, Progress, RunEstimate, plan_bakeoff, run_plan
+from .run import (ARM_NAMES, ARMS, BackgroundRun, BakeoffConfig, BakeoffPlan, Progress, RunEstimate, plan_bakeoff,
+                  run_plan)
 
 __all__ = ["Analysis", "analyse", "BakeoffData", "load_bakeoff_data", "Constraints", "Recommendation", "recommend",
            "report_html", "report_markdown", "write_reports", "BakeoffResult", "ARM_NAMES", "ARMS", "BakeoffConfig",
-           "BakeoffPlan", "Progress", "RunEstimate", "plan_bakeoff", "run_plan"]
+           "BakeoffPlan", "BackgroundRun", "Progress", "RunEstimate", "plan_bakeoff", "run_plan"]

@@ -258,7 +258,7 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
             rec.caveats.append(f"{c.name} was scored on only {c.accuracy.n} rows (the run was stopped or the "
                                "provider failed), too few to be a candidate.")
         elif c.arm == "hybrid" and (c.llm_share or 0.0) <= 0.0:
-            rec.caveats.append(f"The hybrid's best threshold sends no query to the LLM, so it is the classifier "
+            rec.caveats.append("The hybrid's best threshold sends no query to the LLM, so it is the classifier "
                                "alone.")
         elif c.arm in ("classifier", "hybrid") or c in llm:
             pool.append(c)
@@ -334,7 +334,7 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
             d = diff(chosen.arm, c.arm)
             ranked_before = live.index(c) < live.index(chosen)
             if ranked_before:
-                rec.reasons.append(f"{c.name} is cheaper or faster but "
+                rec.reasons.append(f"{c.name} is {_edge(c, chosen)} but "
                                    f"{'does not reach' if status[c.arm] == 'fails' else 'is not shown to reach'} "
                                    f"the target: {c.accuracy.pct()}"
                                    + (f"; {_low(chosen.name)} vs {_low(c.name)}: {_diff(d)}." if d else "."))
@@ -377,6 +377,15 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
                                "limited to the classifier's candidates; log their prompts and answers.")
     rec.reasons += [f"Ruled out: {why}" for why in rec.excluded.values()]
     return rec
+
+
+def _edge(c: Candidate, chosen: Candidate) -> str:
+    """Why ``c`` ranks before ``chosen``: ``"cheaper"``, ``"faster"`` or ``"simpler"``, with the numbers."""
+    if _cost_key(c) < _cost_key(chosen):
+        return f"cheaper ({_usd(c.cost_per_1k)} against {_usd(chosen.cost_per_1k)} per 1,000 queries)"
+    if c.p95_ms is not None and chosen.p95_ms is not None and c.p95_ms < chosen.p95_ms:
+        return f"faster (p95 {c.p95_ms:,.0f} ms against {chosen.p95_ms:,.0f} ms)"
+    return "simpler to run"
 
 
 def _not_needed(chosen: Candidate, c: Candidate, d: Estimate | None) -> str:

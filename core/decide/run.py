@@ -97,7 +97,7 @@ class BakeoffConfig:
     arms: tuple[str, ...] = ARMS
     k_examples: int = 4
     top_k: int = 3
-    hybrid_examples: bool = True
+    hybrid_examples: bool = False
     max_tokens: int = 64
     temperature: float | None = 0.0
     seed: int = 0
@@ -513,3 +513,57 @@ def _git_commit() -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+class BackgroundRun:
+    """:func:`run_plan` in a background thread, for a UI that must stay responsive (the Decide page).
+
+    The thread keeps running when the page is left; the page polls
+    :attr:`progress` and shows :attr:`result` once :attr:`done`. :meth:`stop`
+    ends the run after the current call and keeps what finished.
+
+    Attributes:
+        plan: the :class:`BakeoffPlan` being run.
+        progress: the latest :class:`Progress` (``None`` before the first).
+        result: the :class:`~core.decide.result.BakeoffResult` once finished.
+        error: the exception that ended the run, if any (the result is then ``None``).
+        started: ``time.time()`` at start.
+    """
+
+    def __init__(self, plan: BakeoffPlan):
+        import threading
+
+        self.plan = plan
+        self.progress: Progress | None = None
+        self.result = None
+        self.error: BaseException | None = None
+        self.started = time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="crossroads-bakeoff", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            self.result = run_plan(self.plan, progress=self._on_progress, stop=self._stop)
+        except BaseException as exc:  # noqa: BLE001 - reported to the page, never lost
+            self.error = exc
+
+    def _on_progress(self, p: Progress) -> None:
+        self.progress = p
+
+    def stop(self) -> None:
+        """Ask the run to end after the current call (what finished is kept)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the end (``timeout`` seconds at most); ``True`` when finished."""
+        self._thread.join(timeout)
+        return self.done
