@@ -1,18 +1,20 @@
-"""Constrained label choice for a llama.cpp model: the prompt, a GBNF grammar, a token trie.
+"""Constrained label choice for a llama.cpp model: the prompt, a GBNF grammar, a token mask.
 
 :class:`~core.arena.providers.embedded.EmbeddedProvider` uses these to make a
-base model answer with exactly one label of a set. Two decoders give the same
-guarantee (the answer is always one of the labels):
+base model answer with exactly one label of a set. Two decoders accept the
+same answers, ``" "? <one of the labels>``, and pick the same label under
+greedy decoding:
 
-* ``"trie"`` (default): each label is tokenised once (with the leading space
-  it has after ``Answer:``), and at every step only the tokens that continue
-  some label are allowed (a logits mask); decoding stops as soon as one label
-  remains, so a long label costs as many model steps as it has branching points.
 * ``"gbnf"``: a GBNF grammar whose root is the alternation of the quoted
-  labels, applied by llama.cpp's grammar sampler (``llama_cpp.LlamaGrammar``).
-  The grammar sampler checks every vocabulary entry at every step, which is
-  slow with a large vocabulary (Gemma 3 has 262,144 tokens): see
-  ``benchmarks/choice_latency.py`` for the measured difference.
+  labels (:func:`labels_gbnf`), applied by llama.cpp's grammar sampler
+  (``llama_cpp.LlamaGrammar``). The sampler checks every vocabulary entry
+  against the grammar at every step, which is slow with a large vocabulary
+  (Gemma 3 has 262,144 tokens).
+* ``"mask"`` (default): the same language checked with a table of the
+  vocabulary's byte pieces (:class:`LabelMatcher`): only the tokens whose bytes
+  continue a label keep their logits, and decoding stops as soon as a single
+  label remains (its other tokens are implied). ``benchmarks/choice_latency.py``
+  measures both.
 
 The prompt keeps the few-shot completion format of the base model
 (``### Request:`` / ``Answer:``), with the system text first: it carries the
@@ -91,48 +93,72 @@ def choice_completion_prompt(system: str, messages: Sequence[dict]) -> str:
     return "\n".join(parts) + "\nAnswer:"
 
 
-class LabelTrie:
-    """Token sequences of the labels, to walk one token at a time.
+class LabelMatcher:
+    """Which tokens may come next so that the answer stays a prefix of ``" "? <label>``.
+
+    The same language as :func:`labels_gbnf`, checked with a lookup table of
+    the vocabulary's byte pieces instead of a scan of the whole vocabulary:
+    at each step the allowed tokens are those whose bytes continue one of the
+    target strings (each label with and without its leading space), byte for
+    byte, so multi-byte characters split over byte-fallback tokens work too.
 
     Args:
-        sequences: ``{label: token ids}``; every sequence non-empty and distinct.
+        labels: the allowed labels.
+        index: ``(by_piece, longest)`` from :func:`piece_index`.
 
-    Use :meth:`allowed` for the token IDs that may come next after a prefix,
-    :meth:`advance` to filter the candidates, :meth:`settled` to know whether
-    the label is decided.
+    A walk keeps *states*: ``(target, offset)`` pairs, one per target string
+    still matching the bytes produced so far.
     """
 
-    def __init__(self, sequences: dict[str, Sequence[int]]):
-        self.sequences = {lab: tuple(seq) for lab, seq in sequences.items()}
-        if any(not seq for seq in self.sequences.values()):
-            raise ValueError("every label needs at least one token")
+    def __init__(self, labels: Sequence[str], index: tuple[dict[bytes, list[int]], int]):
+        self.by_piece, self.longest_piece = index
+        self.targets: list[tuple[str, bytes]] = []
+        for lab in labels:
+            raw = lab.encode("utf-8")
+            self.targets += [(lab, b" " + raw), (lab, raw)]
 
-    def start(self) -> list[str]:
-        """All labels (the candidates before the first token)."""
-        return list(self.sequences)
+    def start(self) -> list[tuple[int, int]]:
+        """The states before the first token: every target at offset 0."""
+        return [(t, 0) for t in range(len(self.targets))]
 
-    def allowed(self, candidates: Sequence[str], depth: int) -> tuple[list[int], str | None]:
-        """Token IDs that continue a candidate at position ``depth``, and the candidate ending there.
+    def allowed(self, states: Sequence[tuple[int, int]]) -> tuple[list[int], str | None]:
+        """Token IDs that continue a state, and the label of a state already complete.
 
         Returns:
-            ``(sorted token IDs, label or None)``: the label is the candidate
-            whose sequence has exactly ``depth`` tokens (it may end here).
+            ``(sorted token IDs, label or None)``; a complete label means the
+            end-of-sequence token may come next.
         """
-        nxt = sorted({self.sequences[c][depth] for c in candidates if len(self.sequences[c]) > depth})
-        ending = next((c for c in candidates if len(self.sequences[c]) == depth), None)
-        return nxt, ending
+        ids: set[int] = set()
+        ending = None
+        for t, off in states:
+            lab, target = self.targets[t]
+            if off == len(target):
+                ending = ending or lab
+                continue
+            for end in range(off + 1, min(len(target), off + self.longest_piece) + 1):
+                ids.update(self.by_piece.get(target[off:end], ()))
+        return sorted(ids), ending
 
-    def advance(self, candidates: Sequence[str], depth: int, token: int) -> list[str]:
-        """Candidates whose token at ``depth`` is ``token``."""
-        return [c for c in candidates
-                if len(self.sequences[c]) > depth and self.sequences[c][depth] == token]
+    def advance(self, states: Sequence[tuple[int, int]], piece: bytes) -> list[tuple[int, int]]:
+        """The states after a token whose bytes are ``piece``."""
+        n = len(piece)
+        return [(t, off + n) for t, off in states if self.targets[t][1][off:off + n] == piece]
 
-    def settled(self, candidates: Sequence[str], depth: int) -> str | None:
-        """The label when ``candidates`` (after ``depth`` tokens) leave no choice, else ``None``."""
-        if len(candidates) == 1:
-            return candidates[0]
-        return None
+    def settled(self, states: Sequence[tuple[int, int]]) -> str | None:
+        """The label when every state left belongs to it (the rest of the answer is implied), else ``None``."""
+        labels = {self.targets[t][0] for t, _ in states}
+        return labels.pop() if len(labels) == 1 else None
 
-    def longest(self) -> int:
-        """Number of tokens of the longest label."""
-        return max(len(s) for s in self.sequences.values())
+
+def piece_index(pieces: Sequence[bytes]) -> tuple[dict[bytes, list[int]], int]:
+    """``({piece bytes: [token IDs]}, longest piece length)`` for :class:`LabelMatcher`.
+
+    Args:
+        pieces: the bytes of every token ID in order (empty for control tokens,
+            which are never allowed).
+    """
+    by_piece: dict[bytes, list[int]] = {}
+    for tid, piece in enumerate(pieces):
+        if piece:
+            by_piece.setdefault(piece, []).append(tid)
+    return by_piece, max((len(p) for p in by_piece), default=1)
