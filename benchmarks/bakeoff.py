@@ -19,7 +19,11 @@ Datasets (``../shared/data``, see each SOURCE.md):
   the category with a single row left out (``--drop-rare``).
 
 Run:  python benchmarks/bakeoff.py [--dataset banking77|clinc150|ja_xsid|all] [--n-test N]
-                                   [--report OUT.html] [--keep-cache]
+                                   [--report OUT.html] [--keep-cache] [--hybrid-examples-check]
+
+``--hybrid-examples-check`` measures the choice behind ``BakeoffConfig.hybrid_examples=False``:
+on the 60 test rows where the classifier is least confident, the embedded model chooses among the
+classifier's top 3 with and without one worked example per candidate (accuracy, time).
 
 The response cache is a fresh temporary folder unless ``--keep-cache``, so the
 times are those of real calls.
@@ -120,6 +124,39 @@ def run(name: str, n_test: int | None, report: str | None, min_accuracy: float) 
             "classes": len(data.labels)}
 
 
+def hybrid_examples_check(name: str, n_rows: int = 60) -> None:
+    """The hybrid's LLM step with and without one worked example per candidate, on the least confident rows."""
+    import numpy as np
+
+    from core.arena.choice import parse_choice
+    from core.arena.providers import make_provider
+    from core.decide import BakeoffConfig, load_bakeoff_data, plan_bakeoff
+    from core.decide.prompts import ExampleIndex, candidate_system, messages_for
+
+    spec = DATASETS[name]
+    data = load_bakeoff_data(SHARED / spec["source"], spec["text"], spec["label"],
+                             test_source=SHARED / spec["test_source"] if spec.get("test_source") else None,
+                             split_column=spec.get("split_column"), n_test=spec["n_test"],
+                             drop_rare=spec.get("drop_rare", False), detect_languages=False)
+    plan = plan_bakeoff(data, None, BakeoffConfig(arms=("classifier",), learning_curve=(1.0,)))
+    index = ExampleIndex(plan.classifier, data.train_texts, data.train_labels)
+    provider = make_provider("local")
+    rows = [int(i) for i in np.argsort(plan.proba.max(axis=1), kind="stable")[:n_rows]]
+    y = [data.test_labels[i] for i in rows]
+    top = {i: [plan.classes[j] for j in np.argsort(-plan.proba[i], kind="stable")[:3]] for i in rows}
+    clf = np.mean([top[i][0] == t for i, t in zip(rows, y)])
+    print(f"\n== hybrid examples check, {name}: the {n_rows} least confident test rows; classifier top-1 "
+          f"{clf:.3f}, true label among the top 3 {np.mean([t in top[i] for i, t in zip(rows, y)]):.3f}")
+    for label, with_examples in (("no examples (default)", False), ("one example per candidate", True)):
+        t0, ok = time.perf_counter(), 0
+        for i, truth in zip(rows, y):
+            q = data.test_texts[i]
+            ex = index.nearest_per_label(q, top[i]) if with_examples else []
+            r = provider.choose(candidate_system(top[i]), messages_for(q, ex), top[i])
+            ok += parse_choice(r.text, top[i]) == truth
+        print(f"  {label}: LLM accuracy {ok / n_rows:.3f}, {time.perf_counter() - t0:.0f} s for {n_rows} calls")
+
+
 def readme_rows(summary: dict) -> list[str]:
     """The README "Measured here" rows of one dataset."""
     out = []
@@ -140,6 +177,8 @@ def main() -> int:
     ap.add_argument("--min-accuracy", type=float, default=0.8, help="target for the verdict (default 0.8)")
     ap.add_argument("--report", default=None, help="write the HTML + Markdown report (file, or folder for 'all')")
     ap.add_argument("--keep-cache", action="store_true", help="use the user's response cache (faster reruns)")
+    ap.add_argument("--hybrid-examples-check", action="store_true",
+                    help="only compare the hybrid prompt with and without worked examples")
     args = ap.parse_args()
     if not SHARED.is_dir():
         print(f"datasets not found at {SHARED} (set CROSSROADS_SHARED_DATA)", file=sys.stderr)
@@ -147,6 +186,10 @@ def main() -> int:
     if not args.keep_cache:
         os.environ["CROSSROADS_CACHE_DIR"] = tempfile.mkdtemp(prefix="bakeoff-cache-")
     names = list(DATASETS) if args.dataset == "all" else [args.dataset]
+    if args.hybrid_examples_check:
+        for n in names:
+            hybrid_examples_check(n)
+        return 0
     summaries = [run(n, args.n_test, args.report, args.min_accuracy) for n in names]
     print("\nREADME rows:")
     for s in summaries:
