@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from .data import load_bakeoff_data
     from .recommend import Constraints
     from .report import check_context, write_reports
-    from .run import BakeoffConfig, LLM_ARMS, parse_arms, plan_bakeoff
+    from .plan import BakeoffConfig, LLM_ARMS, parse_arms, plan_bakeoff
 
     out, err = sys.stdout, sys.stderr
     arms = parse_arms(args.arms)

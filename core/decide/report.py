@@ -34,7 +34,7 @@ from typing import Any
 from core.errors import ConfigError
 
 from .cost import BATCH_DISCOUNT
-from .run import ARM_NAMES
+from .plan import ARM_NAMES
 
 CONTEXT_KIND = "crossroads.arena.context_evaluation"
 _TEMPLATE = Path(__file__).with_name("report_template.html")
