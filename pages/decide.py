@@ -21,6 +21,7 @@ from core.arena.providers import PROVIDERS, available_providers, make_provider
 from core.decide import (ARM_NAMES, ARMS, BackgroundRun, BakeoffConfig, Constraints, analyse, load_bakeoff_data,
                          plan_bakeoff, report_html, report_markdown)
 from core.decide import charts
+from core.decide.recommend import MIN_LANGUAGE_ROWS
 from core.decide.report import LANGUAGE_NAMES, check_context
 from core.errors import CrossroadsError
 from core.export import to_csv_bytes, to_json_bytes
@@ -237,6 +238,9 @@ with st.expander("Arm settings", icon=":material/tune:"):
 # --- 3. constraints ------------------------------------------------------------------------
 st.header("3 · Your constraints", anchor=False)
 langs_in_data = list(data.languages())
+# default: the languages with enough test rows to be judged (a stray misdetected row is not a language you serve)
+served_default = [x for x, n in data.languages().items() if x != "und" and n >= MIN_LANGUAGE_ROWS] or \
+    [x for x in langs_in_data[:1] if x != "und"]
 k1, k2, k3, k4 = st.columns(4)
 volume = k1.number_input("Queries per month", min_value=0, step=10_000, key=keep("decide_volume", default=100_000))
 latency = k2.number_input("p95 latency budget (ms)", min_value=0, step=100, key=keep("decide_latency", default=1000),
@@ -249,8 +253,9 @@ e1, e2 = st.columns([1, 3])
 explainable = e1.checkbox("Each decision must be explainable / auditable", key=keep("decide_explainable", default=False))
 lang_options = sorted(set(langs_in_data) | set(LANGUAGE_NAMES) - {"und"})
 languages = e2.multiselect("Languages you serve", lang_options, format_func=lambda c: LANGUAGE_NAMES.get(c, c),
-                           key=keep("decide_languages", default=[x for x in langs_in_data if x != "und"],
-                                    options=lang_options))
+                           key=keep("decide_languages", default=served_default, options=lang_options),
+                           help=f"Each language you serve needs at least {MIN_LANGUAGE_ROWS} test rows for a verdict. "
+                                "Detected in the test rows: " + ", ".join(f"{k} {v}" for k, v in data.languages().items()))
 constraints = Constraints(volume_per_month=float(volume) or None, p95_latency_ms=float(latency) or None,
                           min_accuracy=(float(min_acc) / 100.0) or None, budget_usd_per_month=float(budget) or None,
                           explainable=bool(explainable), languages=tuple(languages))

@@ -75,8 +75,8 @@ def cascade_chart(analysis, *, x: str = "share_llm") -> go.Figure:
         title, xaxis = "Hybrid: accuracy vs share of queries sent to the LLM", dict(tickformat=".0%",
                                                                                    title="sent to the LLM")
     elif projected:
-        title, xaxis = ("Hybrid: accuracy vs cost per 1,000 queries on Claude Haiku 4.5 (projected)",
-                        dict(title="USD per 1,000 queries if the LLM were Claude Haiku 4.5 (this run's tokens)",
+        title, xaxis = ("Hybrid: accuracy vs cost (Haiku 4.5 projection)",
+                        dict(title="USD per 1,000 queries on Haiku 4.5 (this run's tokens)",
                              tickprefix="$"))
     else:
         title, xaxis = "Hybrid: accuracy vs cost per 1,000 queries", dict(title="USD per 1,000 queries",
@@ -115,7 +115,7 @@ def latency_chart(analysis) -> go.Figure:
                     text=[_ms(a["latency_ms"][q]) for a in arms], textposition="outside",
                     hovertemplate="%{x}: %{y:,.1f} ms<extra>" + q + "</extra>")
     fig.update_layout(**_LAYOUT, title="Latency per query (ms, log scale)", barmode="group",
-                      yaxis=dict(type="log", title="ms"))
+                      yaxis=dict(type="log", title="ms", dtick=1))  # ticks at 1, 10, 100... only
     return fig
 
 
