@@ -26,7 +26,8 @@ on the 60 test rows where the classifier is least confident, the embedded model 
 classifier's top 3 with and without one worked example per candidate (accuracy, time).
 
 The response cache is a fresh temporary folder unless ``--keep-cache``, so the
-times are those of real calls.
+times are those of real calls (the folder is kept: ``CROSSROADS_CACHE_DIR=<it> python -m core bakeoff ...``
+then re-renders the same run without calling the model).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def run(name: str, n_test: int | None, report: str | None, min_accuracy: float) 
                              drop_rare=spec.get("drop_rare", False))
     print(f"\n== {name}: {data.split.describe()} {len(data.labels)} categories; languages {data.languages()}")
     provider = make_provider("local")
-    plan = plan_bakeoff(data, provider, BakeoffConfig(), cache=ResponseCache(None))
+    plan = plan_bakeoff(data, provider, BakeoffConfig(), cache=ResponseCache("default"))
     print(f"plan ready in {time.perf_counter() - t0:.0f} s (classifier fit {plan.fit_seconds:.1f} s); "
           f"estimate: {plan.estimate().describe()}")
     for note in plan.notes:
@@ -119,7 +120,10 @@ def run(name: str, n_test: int | None, report: str | None, min_accuracy: float) 
         if out.suffix != ".html":
             out = out / f"bakeoff_{name}.html"
         write_reports(result, analysis, out, out.with_suffix(".md"))
-        print(f"report: {out}")
+        from core.export import to_json_bytes
+
+        out.with_suffix(".json").write_bytes(to_json_bytes({"result": result.to_dict(), "analysis": analysis.to_dict()}))
+        print(f"report: {out} (and .md, .json)")
     return {"name": name, "rows": rows, "wall": wall, "cpu": cpu, "n_test": data.n_test, "verdict": rec.headline,
             "classes": len(data.labels)}
 
@@ -185,6 +189,7 @@ def main() -> int:
         return 2
     if not args.keep_cache:
         os.environ["CROSSROADS_CACHE_DIR"] = tempfile.mkdtemp(prefix="bakeoff-cache-")
+        print(f"response cache (fresh): {os.environ['CROSSROADS_CACHE_DIR']}")
     names = list(DATASETS) if args.dataset == "all" else [args.dataset]
     if args.hybrid_examples_check:
         for n in names:
