@@ -166,7 +166,8 @@ def readme_rows(summary: dict) -> list[str]:
     out = []
     parts = []
     for arm, (label, acc, p95, cost, proj) in summary["rows"].items():
-        parts.append(f"{label.split(' (')[0].lower()} {acc['value']:.3f} [{acc['low']:.3f}, {acc['high']:.3f}], "
+        name = label.split(" (")[0]
+        parts.append(f"{name[:1].lower() + name[1:]} {acc['value']:.3f} [{acc['low']:.3f}, {acc['high']:.3f}], "
                      f"p95 {p95:,.0f} ms" + (f", ${proj:.2f}/1k on Haiku 4.5" if proj is not None else ""))
     out.append(f"| bake-off, {summary['name']} ({summary['classes']} intents, n={summary['n_test']} test rows, "
                f"embedded Gemma 3 270M) | " + "; ".join(parts) + f"; whole run {summary['wall'] / 60:.1f} min "

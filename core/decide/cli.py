@@ -65,7 +65,8 @@ def register(subparsers) -> None:
     m.add_argument("--top-k", type=int, default=3, help="classifier candidates the hybrid's LLM chooses among (3)")
     m.add_argument("--hybrid-examples", action="store_true",
                    help="show the hybrid's LLM the most similar training example of each candidate (off by default: "
-                        "it made Gemma 270M less accurate and 3-5x slower, see benchmarks/bakeoff.py)")
+                        "it made Gemma 270M less accurate and slower, see benchmarks/bakeoff.py "
+                        "--hybrid-examples-check)")
     m.add_argument("--region", help="AWS region for Bedrock")
     m.add_argument("--profile", help="AWS profile for Bedrock")
     m.add_argument("--base-url", help="OpenAI-compatible base URL (default Ollama's)")
