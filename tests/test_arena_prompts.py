@@ -55,7 +55,7 @@ def test_system_prompt_says_query_is_data():
 def test_contextualised_template_variables_and_values():
     assert CONTEXTUALISED_TEMPLATE.variables == ["category", "confidence", "alternatives",
                                                  "sentiment", "urgency", "guidance", "query",
-                                                 "category_article", "reply_language"]
+                                                 "reply_language"]
     values = context_values(query="my card was charged twice", category="billing", confidence=0.834,
                             top_k=[("billing", 0.834), ("refund", 0.1), ("account", 0.03)],
                             sentiment="NEGATIVE", urgency="high")
@@ -65,10 +65,10 @@ def test_contextualised_template_variables_and_values():
     assert "- Sentiment: NEGATIVE; urgency: high" in text
     assert guidance_for("billing") in text
     assert "<query>my card was charged twice</query>" in text
-    assert "Answer as a billing specialist." in text and text.endswith("Reply in English.")
-    # article by vowel; Japanese query -> reply in Japanese
+    assert "Answer as a specialist in billing requests." in text and text.endswith("Reply in English.")
+    # Japanese query -> reply in Japanese
     text = CONTEXTUALISED_TEMPLATE.render({**values, "category": "account", "query": "ログインできない"}).user_text
-    assert "Answer as an account specialist." in text and text.endswith("Reply in Japanese.")
+    assert "Answer as a specialist in account requests." in text and text.endswith("Reply in Japanese.")
     assert indefinite_article("order") == "an" and indefinite_article("shipping") == "a"
     assert reply_language("bonjour, où est mon colis ?", "fr") == "French"
     assert reply_language("Where is it?") == "English"
@@ -80,7 +80,7 @@ def test_optional_lines_are_dropped_when_turned_off():
                             include_guidance=False)
     text = CONTEXTUALISED_TEMPLATE.render(values).user_text
     assert "Other possible categories" not in text and "Guidance" not in text
-    assert "- Category: product_info (confidence 50%)" in text
+    assert "- Category: product info (confidence 50%)" in text
 
 
 def test_guidance_matches_labels_loosely_and_falls_back():
@@ -256,13 +256,14 @@ def test_few_shot_examples_use_the_same_template():
     from core.arena.prompts import FEW_SHOT_CASES, few_shot_messages
     values = context_values(query="Where is my parcel?", category="shipping", confidence=0.8,
                             top_k=[("shipping", .8), ("refund", .1)], sentiment="NEUTRAL", urgency="low")
-    p = few_shot_messages(CONTEXTUALISED_TEMPLATE, values)
+    p = few_shot_messages(CONTEXTUALISED_TEMPLATE, values,
+                          cases=select_few_shot_cases("Where is my parcel?", "shipping"))
     assert [m["role"] for m in p.messages] == ["user", "assistant"] * 3 + ["user"]
     assert "- Category: billing (confidence 91%)" in p.messages[0]["content"]
-    assert "Answer as a billing specialist." in p.messages[0]["content"]
+    assert "Answer as a specialist in billing requests." in p.messages[0]["content"]
     assert p.messages[1]["content"] == FEW_SHOT_CASES[0]["answer"]
     assert "- Category: account (confidence 88%)" in p.messages[2]["content"]
-    assert "Answer as an account specialist." in p.messages[2]["content"]  # each example gets its own article
+    assert "Answer as a specialist in account requests." in p.messages[2]["content"]  # each example its own
     assert "- Category: shipping (confidence 80%)" in p.user_text
     assert p.user_text.count("<query>Where is my parcel?</query>") == 1
     prompt, _ = completion_prompt(p.system, p.messages)
