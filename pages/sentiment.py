@@ -324,14 +324,15 @@ with tab_batch:
                     dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
                                               comprehend=com.loc[differ, "Sentiment"])
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
-                    st.dataframe(dis, key="sent_disagree")
+                    st.dataframe(dis.set_axis(dis.index + 1).rename_axis("row"), key="sent_disagree")
                 if len(frames) == 1:
                     (name, fr), = frames.items()
                     out = pd.concat([base, fr], axis=1)
                 else:
                     out = pd.concat([base] + [fr.add_prefix(f"{name}_") for name, fr in frames.items()], axis=1)
                 st.subheader("Results")
-                st.dataframe(out, key="sent_table")
+                # rows numbered from 1, like the failed-rows list above and the CLI
+                st.dataframe(out.set_axis(pd.RangeIndex(1, len(out) + 1, name="row")), key="sent_table")
                 download_buttons(out, "sentiment_results", key="sent_dl")
             elif not run:
                 st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
