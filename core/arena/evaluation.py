@@ -41,7 +41,8 @@ from core.errors import ConfigError, CrossroadsError, DataError, ProviderError
 from .hybrid import ARMS, analyze_query, build_prompts, run_prompt
 from .pricing import PriceTable, load_prices
 
-__all__ = ["SUMMARY_KIND", "EVAL_COLUMNS", "holdout_split", "drop_training_overlap", "sample_rows",
+__all__ = ["SUMMARY_KIND", "EVAL_COLUMNS", "holdout_split", "drop_training_overlap", "sample_rows", "HeldOut",
+           "held_out_rows", "wide_table",
            "evaluate_prompts", "EvaluationRun", "summarise", "project_costs", "rate_ci", "JUDGE_LABEL"]
 
 #: ``summary["kind"]`` of :func:`summarise`'s dict (its ``version`` is 1).
@@ -122,6 +123,75 @@ def sample_rows(texts: Sequence[str], labels: Sequence[str], n: int, *,
     rng = np.random.default_rng(random_state)
     idx = sorted(rng.choice(len(texts), size=n, replace=False).tolist())
     return [texts[i] for i in idx], [labels[i] for i in idx]
+
+
+@dataclass
+class HeldOut:
+    """Training rows for the classifier and held-out rows to evaluate on (never the same rows).
+
+    Attributes:
+        train_texts / train_labels: what the classifier is trained on.
+        texts / labels: the evaluation rows (a sample of the held-out part).
+        source: where the evaluation rows come from, in words.
+        notes: what was done (rows removed because they are also training rows...).
+    """
+
+    train_texts: list[str]
+    train_labels: list[str]
+    texts: list[str]
+    labels: list[str]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+
+def held_out_rows(texts: Sequence[str], labels: Sequence[str], *, n: int = 30,
+                  test: tuple[Sequence[str], Sequence[str]] | None = None, test_name: str = "the second file",
+                  holdout: float = 0.2, random_state: int = 0) -> HeldOut:
+    """Choose the rows of a batch evaluation.
+
+    With ``test`` (a second labelled file), the classifier trains on all of ``texts`` and the
+    evaluation rows are a sample of ``test`` without any text that is also a training text.
+    Without it, a stratified ``holdout`` share of ``texts`` is held out
+    (:func:`holdout_split`), the classifier trains on the rest, and the evaluation rows are a
+    sample of the held-out part. Samples are seeded (:func:`sample_rows`).
+
+    Args:
+        texts / labels: the labelled table.
+        n: evaluation rows wanted (``>= 1``).
+        test: ``(texts, labels)`` of a second labelled file, or ``None``.
+        test_name: its name, for ``source``.
+        holdout: share held out when there is no ``test``.
+        random_state: seed of the split and the sample.
+
+    Returns:
+        :class:`HeldOut`.
+
+    Raises:
+        ConfigError: ``n < 1``, or no held-out row is left.
+    """
+    if int(n) < 1:
+        raise ConfigError(f"the number of queries must be at least 1, got {n}.")
+    notes: list[str] = []
+    if test is not None:
+        tr_t, tr_l = [str(t) for t in texts], [str(lab) for lab in labels]
+        te_t, te_l, removed = drop_training_overlap(list(test[0]), list(test[1]), tr_t)
+        if removed:
+            notes.append(f"{removed} row(s) of {test_name} are also training texts and were left out.")
+        unknown = sorted(set(te_l) - set(tr_l))
+        if unknown:
+            notes.append(f"{len(unknown)} label(s) of {test_name} are not in the training data, so the classifier "
+                         f"can never predict them: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}.")
+        source = f"{test_name} (classifier trained on all {len(tr_t):,} training rows)"
+    else:
+        tr_t, tr_l, te_t, te_l = holdout_split(texts, labels, test_size=holdout, random_state=random_state)
+        source = (f"a stratified {holdout:.0%} hold-out of the training table ({len(te_t):,} rows; the classifier "
+                  f"is trained on the other {len(tr_t):,})")
+    if not te_t:
+        raise ConfigError("no held-out row is left to evaluate: use a larger file or a larger held-out share.")
+    q, lab = sample_rows(te_t, te_l, int(n), random_state=random_state)
+    if len(q) < int(n):
+        notes.append(f"{int(n)} queries asked for, {len(q)} held-out rows available.")
+    return HeldOut(tr_t, tr_l, q, lab, source, notes)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -329,8 +399,11 @@ def rate_ci(per_query: Mapping[Any, Sequence[bool]]) -> dict[str, Any]:
 
 
 def _paired_difference(a: Mapping[Any, float], b: Mapping[Any, float], what: str, unit: str = "points",
-                       scale: float = 100.0, digits: int = 1) -> dict[str, Any]:
-    """``b - a`` over the queries both have, with a bootstrap 95 % interval and a verdict."""
+                       scale: float = 100.0, digits: int = 1, lower_is_better: bool = False) -> dict[str, Any]:
+    """``b - a`` over the queries both have, with a bootstrap 95 % interval and a verdict.
+
+    The verdict says "context helped/hurt {what}" (or, when ``lower_is_better``, "raised ...,
+    worse" / "lowered ..., better") when the interval excludes 0, else "not enough evidence"."""
     common = [q for q in a if q in b and not (np.isnan(a[q]) or np.isnan(b[q]))]
     if not common:
         return {"estimate": None, "ci_low": None, "ci_high": None, "n_queries": 0,
@@ -341,12 +414,13 @@ def _paired_difference(a: Mapping[Any, float], b: Mapping[Any, float], what: str
     f = f"{{:+.{digits}f}}".format
     if lo is None or len(common) < 5:
         verdict = f"not enough evidence about {what} (only {len(common)} queries)."
-    elif lo > 0:
-        verdict = f"context helped {what}: {f(est * scale)} {unit} (95% CI {f(lo * scale)} to {f(hi * scale)}, " \
-                  f"{len(common)} queries)."
-    elif hi < 0:
-        verdict = f"context hurt {what}: {f(est * scale)} {unit} (95% CI {f(lo * scale)} to {f(hi * scale)}, " \
-                  f"{len(common)} queries)."
+    elif lo > 0 or hi < 0:
+        ci = f"(95% CI {f(lo * scale)} to {f(hi * scale)}, {len(common)} queries)"
+        if lower_is_better:
+            verdict = (f"context {'raised' if lo > 0 else 'lowered'} {what}: {f(est * scale)} {unit} {ci}, "
+                       f"{'worse' if lo > 0 else 'better'}.")
+        else:
+            verdict = f"context {'helped' if lo > 0 else 'hurt'} {what}: {f(est * scale)} {unit} {ci}."
     else:
         verdict = (f"not enough evidence that context changes {what}: {f(est * scale)} {unit} "
                    f"(95% CI {f(lo * scale)} to {f(hi * scale)}, {len(common)} queries).")
@@ -508,8 +582,9 @@ def summarise(run: EvaluationRun | pd.DataFrame, *, prices: PriceTable | None = 
         "consistency": (_paired_difference(cos["raw"], cos["contextualised"], "consistency",
                                            unit="in mean TF-IDF cosine", scale=1.0, digits=3)
                         if cos["raw"] and cos["contextualised"] else None),
-        "copy_rate": _paired_difference(copy_by_q["raw"], copy_by_q["contextualised"], "the copy rate",
-                                        unit="points (lower is better)"),
+        "copy_rate": _paired_difference(copy_by_q["raw"], copy_by_q["contextualised"],
+                                        "the copy rate",
+                                        lower_is_better=True),
     }
     projection = None
     local = all((arms[a]["cost_usd"]["total"] == 0.0) for a in ARMS) and len(ok)
