@@ -47,8 +47,10 @@ def test_respond_with_local_model_json_then_cached_text(tmp_path):
     assert data["contextualised"]["response"]["input_tokens"] > data["raw"]["response"]["input_tokens"]
     ctx_messages = data["contextualised"]["prompt"]["messages"]
     assert len(ctx_messages) == 7  # three worked examples (user + answer) for the base model, then the query
-    assert all(f"Category: {analysis['category']} (" not in m["content"] for m in ctx_messages[:-1])  # other categories
-    assert f"Category: {analysis['category']}" in ctx_messages[-1]["content"]
+    from core.arena.prompts import humanise_label
+    shown = humanise_label(analysis["category"])
+    assert all(f"Category: {shown} (" not in m["content"] for m in ctx_messages[:-1])  # other categories
+    assert f"Category: {shown}" in ctx_messages[-1]["content"]
     assert data["contextualised"]["sent"].rstrip().endswith("Answer:")
 
     second = _run(base, env)  # same prompts and params: served from the disk cache

@@ -48,7 +48,7 @@ class Scripted(LLMProvider):
             raise self.fail_on[self.calls]
         text = messages[-1]["content"]
         if "Category: " in text:
-            cat = text.split("Category: ")[1].split(" (")[0].replace(" ", "_")
+            cat = text.split("Category: ")[1].split(" (")[0].replace(" ", "_").lower()
             answer = ON_TOPIC.get(cat, "Sorry, I do not know.") + f" Reference {self.calls % 3}."
         else:
             answer = "Hello! Thank you for writing to us today."

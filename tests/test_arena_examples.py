@@ -25,11 +25,12 @@ def _analysis(query, category, top_k):
     return QueryAnalysis(query, category, top_k[0][1], top_k, "NEGATIVE", {"Negative": 0.9}, "en", "high")
 
 
-def test_humanise_label_splits_snake_and_kebab_case_and_keeps_case():
+def test_prompts_use_the_apps_one_humanise_label():
+    from core.arena import choice
+    for key in ("balance_not_updated_after_cheque_or_cash_deposit", "Card-Arrival", "alarm/set_alarm", "ATM_support"):
+        assert humanise_label(key) == choice.humanise_label(key)
     assert humanise_label("balance_not_updated_after_cheque_or_cash_deposit") == \
-        "balance not updated after cheque or cash deposit"
-    assert humanise_label("Card-Arrival") == "Card Arrival"
-    assert humanise_label("alarm/set_alarm") == "alarm/set alarm"
+        "Balance not updated after cheque or cash deposit"
 
 
 def test_prose_uses_readable_labels_and_keeps_the_raw_key():
@@ -38,9 +39,9 @@ def test_prose_uses_readable_labels_and_keeps_the_raw_key():
                                    ("top_up_by_bank_transfer_charge", 0.1)])
     assert values["category_key"] == "balance_not_updated_after_cheque_or_cash_deposit"
     text = CONTEXTUALISED_TEMPLATE.render(values).user_text
-    assert "- Category: balance not updated after cheque or cash deposit (confidence 80%)" in text
-    assert "top up by bank transfer charge (10%)" in text
-    assert "Answer as a specialist in balance not updated after cheque or cash deposit requests." in text
+    assert "- Category: Balance not updated after cheque or cash deposit (confidence 80%)" in text
+    assert "Top up by bank transfer charge (10%)" in text
+    assert "Answer as a specialist for this category: Balance not updated after cheque or cash deposit." in text
     assert "_" not in text.replace("<query>q</query>", "")
 
 
@@ -79,7 +80,8 @@ def test_few_shot_prompts_never_carry_bundled_categories():
             named = set(re.findall(r"Category: ([^(\n]+) \(", text))
             assert named <= {humanise_label(lab) for lab in LABELS}, named
             for bundled in BUNDLED - set(LABELS):
-                assert f"Category: {bundled}" not in text and f"about {bundled}" not in text
+                shown = humanise_label(bundled)
+                assert f"Category: {shown}" not in text and f"({shown})" not in text
             assert "update the app" not in text and "二回請求" not in text  # the bundled answers are not used
     # both prompts get the same examples
     p = build_prompts(a, few_shot=True, examples=pool)
@@ -89,7 +91,7 @@ def test_few_shot_prompts_never_carry_bundled_categories():
 def test_format_only_cases_name_only_the_given_labels():
     cases = format_only_cases("Where is my card?", "card_arrival", ["card_arrival", "change_pin"])
     assert {c["category"] for c in cases} == {"change_pin"}
-    assert cases[0]["answer"] == "Thanks for your message about change pin. Could you give us the details so we can sort it out?"
+    assert cases[0]["answer"] == "Thanks for your message (Change pin). Could you give us the details so we can sort it out?"
     assert format_only_cases("ok", "", [])[0]["category"] == ""
 
 
@@ -104,7 +106,7 @@ def test_copies_are_flagged_and_paraphrases_are_not():
     assert "worked example 2" in copy.describe()
     swapped = examples[0][1].replace(humanise_label(pool.select("My card was stolen", "lost_or_stolen_card",
                                                                 ["lost_or_stolen_card"])[0]["category"]),
-                                     "lost or stolen card")
+                                     "Lost or stolen card")
     assert find_copy(swapped, prompt) is not None  # the template with only the category swapped is still a copy
     assert find_copy("Please freeze your card in the app now and order a replacement; we will refund any "
                      "transactions you did not make.", prompt) is None
@@ -130,7 +132,7 @@ def test_banking77_compromised_card_prompt_names_only_banking77_categories(share
     pool = example_pool(data.texts, data.labels, clf)
     a = analyze_query("I think my card has been compromised, someone used it in another country.", clf, k=3)
     assert a.category == "compromised_card"
-    assert a.urgency == "high" and "compromised card" in a.urgency_reason
+    assert a.urgency == "high" and "Compromised card" in a.urgency_reason
     readable = {humanise_label(lab) for lab in set(data.labels)}
     for few_shot in (False, True):
         text = build_prompts(a, few_shot=few_shot, examples=pool)["contextualised"].as_text()
@@ -138,11 +140,11 @@ def test_banking77_compromised_card_prompt_names_only_banking77_categories(share
         named += [x.strip() for line in re.findall(r"Other possible categories: (.*)", text)
                   for x in re.sub(r" \(\d+%\)", "", line).split(",")]
         assert named and set(named) <= readable, set(named) - readable
-        assert "- Category: compromised card (confidence" in text
-        assert "Answer as a specialist in compromised card requests." in text
+        assert "- Category: Compromised card (confidence" in text
+        assert "Answer as a specialist for this category: Compromised card." in text
         prose = [line for line in text.splitlines() if not line.startswith("<query>")]
         assert not any(re.search(r"\b[a-z]+_[a-z_]+\b", line) for line in prose), "a raw label in prose"
-        for bundled in ("billing", "technical", "product info", "refund", "account", "shipping"):
+        for bundled in ("Billing", "Technical", "Product info", "Refund", "Account", "Shipping"):
             assert f"Category: {bundled} (" not in text
     raw = build_prompts(a, few_shot=True, examples=pool)["raw"].as_text()
     assert "Category:" not in raw

@@ -76,7 +76,7 @@ def test_query_shows_top_k_and_sentiment(page_at, sample_clf):
     # the prompts can be inspected before anything is sent; the query is delimited
     codes = [c.value for c in at.code]
     assert any(f"<query>{q}</query>" in c for c in codes)
-    assert any("Category: shipping" in c for c in codes)
+    assert any("Category: Shipping" in c for c in codes)
 
 
 def test_broken_template_gives_clear_error(page_at):

@@ -37,8 +37,11 @@ from core.errors import ConfigError, ProviderError
 
 
 def _provider_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--provider", default="auto", choices=["auto", "bedrock", "openai", "local"],
-                   help="LLM provider (auto: Bedrock, then a local server, then the embedded model)")
+    from .providers.registry import PROVIDERS
+
+    p.add_argument("--provider", default="auto", choices=["auto", *PROVIDERS],
+                   help="LLM provider (auto: the first available of "
+                        + ", ".join(spec.label for spec in PROVIDERS.values()) + ")")
     p.add_argument("--model", default=None, metavar="ID",
                    help="model ID (Bedrock modelId / inference profile, server model name, or GGUF path)")
     p.add_argument("--k", type=int, default=3, help="top-k categories shown to the LLM (default 3)")
@@ -102,20 +105,18 @@ def register(subparsers) -> None:
 def _check_provider(args):
     """The provider, checked before any training: a missing credential or model is reported first."""
     from . import providers as P
+    from .providers.registry import PROVIDERS, provider_spec
 
     if args.provider == "auto" and args.model:
-        raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
+        raise ConfigError(f"--model needs an explicit --provider ({', '.join(PROVIDERS)}).")
     if args.provider == "auto":
         return P.auto_provider(region=args.region, profile=args.profile, base_url=args.base_url,
                                model_path=args.gguf)
-    if args.provider == "bedrock":
-        status = P.bedrock_status(region=args.region, profile=args.profile, list_models=False)
-    elif args.provider == "openai":
-        status = P.openai_status(args.base_url)
-    else:
-        status = P.local_status(args.gguf or (args.model if args.model else None))
+    spec = provider_spec(args.provider)
+    given = {"region": args.region, "profile": args.profile, "base_url": args.base_url, "model_path": args.gguf}
+    status = spec.probe(**{k: given[k] for k in spec.settings if given.get(k) is not None})
     if not status.available:
-        raise ProviderError(f"{status.label or args.provider}: {status.reason}", code="Unavailable")
+        raise ProviderError(f"{status.label or spec.label}: {status.reason}", code="Unavailable")
     return P.make_provider(args.provider, args.model, region=args.region, profile=args.profile,
                            base_url=args.base_url, model_path=args.gguf)
 

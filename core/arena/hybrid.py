@@ -36,7 +36,6 @@ from .pricing import PriceTable, load_prices
 from .prompts import (CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, CopyMatch, ExamplePool, PromptTemplate,
                       RenderedPrompt, context_values, few_shot_messages, find_copy)
 from .providers.base import LLMProvider, LLMResponse, ResponseStream
-from .providers.bedrock import accepts_temperature
 from .urgency import HIGH_URGENCY_NEGATIVE, assess_urgency, urgency_from_sentiment  # noqa: F401 - re-exported
 
 ARMS = ("raw", "contextualised")
@@ -271,24 +270,17 @@ class ArmResult:
                 "copy": asdict(self.copy) if self.copy else None}
 
 
-def _effective_temperature(provider: LLMProvider, temperature: float | None) -> float | None:
-    if temperature is not None and provider.name == "bedrock" and not accepts_temperature(provider.model_id):
-        return None
-    return temperature
-
-
 def _key(provider: LLMProvider, prompt: RenderedPrompt, max_tokens: int, temperature: float | None,
          repeat: int = 0) -> str:
-    params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": _effective_temperature(provider, temperature)}
+    params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": provider.effective_temperature(temperature)}
     if repeat:  # the r-th sample of the same prompt is its own cache entry (repeat 0 = the usual key)
         params["repeat"] = int(repeat)
     return cache_key(provider.cache_identity(), prompt.system, prompt.messages, params)
 
 
 def _cost(provider: LLMProvider, response: LLMResponse, prices: PriceTable) -> float | None:
-    local = provider.is_local() if hasattr(provider, "is_local") else None
     return prices.cost_usd(provider.name, response.model_id, response.input_tokens,
-                           response.output_tokens, local=local)
+                           response.output_tokens, local=provider.is_local())
 
 
 def _arm(name: str, provider: LLMProvider, prompt: RenderedPrompt, response: LLMResponse,

@@ -195,9 +195,12 @@ def reply_language(query: str, language_code: str = "") -> str:
 
 
 def humanise_label(label: str) -> str:
-    """``card_arrival`` -> ``card arrival``: a label written for prose (snake_case and kebab-case
-    split, case kept)."""
-    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", str(label))).strip()
+    """A label written for prose: :func:`core.arena.choice.humanise_label` (``"card_arrival"`` ->
+    ``"Card arrival"``), the app's one helper for it (imported late: ``choice`` imports the providers,
+    which import this module)."""
+    from .choice import humanise_label as _humanise
+
+    return _humanise(label)
 
 
 def indefinite_article(word: str) -> str:
@@ -311,7 +314,7 @@ CONTEXTUALISED_TEMPLATE = PromptTemplate(
         "Customer message:\n"
         "{query}\n"
         "\n"
-        "Answer as a specialist in {category} requests. If urgency is high, acknowledge the "
+        "Answer as a specialist for this category: {category}. If urgency is high, acknowledge the "
         "problem first and give the fastest next step.\n"
         "Reply in {reply_language}."
     ),
@@ -554,8 +557,8 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
 #: Neutral answers of worked examples when the user's table has no answer column: they show
 #: length, tone and language only, and name nothing but the example's own category.
 NEUTRAL_ANSWERS = {
-    "en": "Thanks for your message about {category}. Could you give us the details so we can sort it out?",
-    "ja": "{category}についてのお問い合わせありがとうございます。詳しい状況をお知らせいただけますか。",
+    "en": "Thanks for your message ({category}). Could you give us the details so we can sort it out?",
+    "ja": "お問い合わせ（{category}）ありがとうございます。詳しい状況をお知らせいただけますか。",
 }
 #: Queries of :func:`format_only_cases` (no topic at all).
 NEUTRAL_QUERIES = {"en": "Hello, I need some help, please.", "ja": "こんにちは。問い合わせたいことがあります。"}

@@ -132,12 +132,15 @@ def _norm(text: str) -> str:
 
 
 def _readable(label: str) -> str:
-    return re.sub(r"[_\-]+", " ", str(label)).strip().lower()
+    from .choice import humanise_label
+
+    return humanise_label(label)
 
 
 def is_urgent_category(category: str, urgent_categories: Iterable[str] | None = None) -> bool:
     """``True`` if ``category`` is in ``urgent_categories`` (exact label) or its readable name has
-    one of :data:`URGENT_CATEGORY_WORDS` (``"transaction_charged_twice"`` -> ``"transaction charged twice"``).
+    one of :data:`URGENT_CATEGORY_WORDS` (``"transaction_charged_twice"`` -> ``"Transaction charged twice"``,
+    compared in lower case).
 
     Args:
         category: a label of the user's classifier.
@@ -145,7 +148,7 @@ def is_urgent_category(category: str, urgent_categories: Iterable[str] | None = 
     """
     if urgent_categories is not None and str(category) in {str(c) for c in urgent_categories}:
         return True
-    name = _readable(category)
+    name = _readable(category).lower()
     return any(w in name for w in URGENT_CATEGORY_WORDS)
 
 
