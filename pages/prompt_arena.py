@@ -256,9 +256,9 @@ def render_evaluation(run, summ: dict, prices) -> None:
                      "contextualised on topic": st.column_config.TextColumn("ctx on topic", width="small"),
                      "contextualised copied": st.column_config.TextColumn("ctx copied", width="small"),
                  })
+    # JSON: the summary's fields at the top (what the Decide report reads), every answer under "rows"
     download_buttons(run.rows, "prompt_arena_evaluation", key="arena_eval_dl",
-                     json_obj={"summary": summ,
-                               "rows": json.loads(run.rows.to_json(orient="records", force_ascii=False))})
+                     json_obj={**summ, "rows": json.loads(run.rows.to_json(orient="records", force_ascii=False))})
 
 
 # ----------------------------------------------------------------------------- page

@@ -150,8 +150,9 @@ def test_arena_eval_on_a_held_out_split_writes_one_row_per_answer(tmp_path):
 
     rows = pd.read_csv(tmp_path / "rows.csv", encoding="utf-8-sig")
     assert len(rows) == 2 * 2 * 2 and set(rows["arm"]) == {"raw", "contextualised"} and set(rows["repeat"]) == {1, 2}
-    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["summary"]
-    assert summary["kind"] == "crossroads.arena.context_evaluation" and summary["n_queries"] == 2
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["kind"] == "crossroads.arena.context_evaluation" and summary["version"] == 1  # Decide reads these
+    assert summary["n_queries"] == 2 and len(summary["rows"]) == 8
 
 
 def test_arena_eval_refuses_repeats_at_temperature_zero(capsys):

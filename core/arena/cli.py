@@ -20,7 +20,8 @@ the same as one JSON object.
 prompt, topic adherence with its 95 % interval and n, consistency, copy rate, tokens,
 latency p50/p95 and cost (plus what the tokens would cost on each Claude model of the price
 file when the model is local); ``--csv`` writes one row per query x prompt x repeat,
-``--json`` the summary (:func:`core.arena.evaluation.summarise`) and those rows.
+``--json`` the summary (:func:`core.arena.evaluation.summarise`, its fields at the top level, so the
+file can be given to the Decide report) with those rows under ``"rows"``.
 
 The provider is checked before the classifier is trained, so a missing credential is
 reported at once. Personal data is masked before a query is sent by default for Bedrock.
@@ -97,7 +98,7 @@ def register(subparsers) -> None:
     e.add_argument("--judge", action="store_true",
                    help="also ask the same model to rate each answer 1-5 (labelled as an LLM judge)")
     e.add_argument("--csv", metavar="OUT", help="write one row per query x prompt x repeat as CSV")
-    e.add_argument("--json", metavar="OUT", help="write the summary and the rows as JSON")
+    e.add_argument("--json", metavar="OUT", help="write the summary (for the Decide report) and the rows as JSON")
     _provider_options(e)
     e.set_defaults(func=run_eval)
 
@@ -287,8 +288,8 @@ def run_eval(args: argparse.Namespace) -> int:
             fh.write(to_csv_bytes(run.rows))
     if args.json:
         with open(args.json, "wb") as fh:
-            fh.write(to_json_bytes({"summary": s, "rows": json.loads(run.rows.to_json(orient="records",
-                                                                                       force_ascii=False))}))
+            # the summary's fields at the top (what `python -m core bakeoff --context` reads), the rows beside them
+            fh.write(to_json_bytes({**s, "rows": json.loads(run.rows.to_json(orient="records", force_ascii=False))}))
     if run.stopped_early:  # the rows done so far are printed and written above
         print("error: stopped early: " + " ".join(run.stopped_early.split()), file=sys.stderr)
         return 2
