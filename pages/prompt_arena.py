@@ -195,7 +195,7 @@ def render_evaluation(run, summ: dict, prices) -> None:
         "context hurt") else st.info
     box(f"**Topic adherence:** {verdict}", icon=":material/insights:")
     ca = summ["classifier_accuracy"]
-    st.caption(f"Classifier correct on these queries: {_pct_ci(ca)}, n = {ca['n_queries']} (95% {ca['ci_method']}).")
+    st.caption(f"Classifier correct on these queries: {_pct_ci(ca)}, n = {ca['n_queries']} ({ca['ci_method']} interval).")
     measures = {}
     for arm in ARMS:
         m = summ["arms"][arm]
@@ -229,6 +229,7 @@ def render_evaluation(run, summ: dict, prices) -> None:
     fig = px.bar(rates, x="rate", y="prompt", orientation="h", range_x=[0, 1], text=rates["rate"].map("{:.0%}".format),
                  error_x=rates["high"] - rates["rate"], error_x_minus=rates["rate"] - rates["low"],
                  title="Topic adherence with 95% interval")
+    fig.update_traces(textposition="inside", insidetextanchor="start")
     fig.update_layout(height=220, margin=dict(l=10, r=10, t=40, b=10), xaxis_tickformat=".0%", yaxis_title=None)
     st.plotly_chart(fig, key="arena_eval_chart")
     proj = summ.get("cost_projection")
@@ -242,19 +243,25 @@ def render_evaluation(run, summ: dict, prices) -> None:
             st.caption(f"Prices from {proj['source']}, retrieved {proj['retrieved']}. {proj['note']}")
     st.markdown("**Per query** (first answer of each prompt; the download has every repeat)")
     wide = wide_table(run.rows)
-    st.dataframe(wide, hide_index=True, width="stretch", height=min(38 * (len(wide) + 1), 600),
+    # both answers right after the query, so neither sits off-screen; counts and labels after them
+    order = ["row", "query", "raw answer", "contextualised answer", "raw on topic", "contextualised on topic",
+             "raw copied", "contextualised copied", "true label", "predicted", "correct", "error"]
+    st.dataframe(wide[[c for c in order if c in wide.columns]], hide_index=True, width="stretch",
+                 height=min(38 * (len(wide) + 1), 600),
                  column_config={
-                     "row": st.column_config.NumberColumn("row", width="small"),
+                     "row": st.column_config.NumberColumn("row", width=40),
                      "query": st.column_config.TextColumn("query", width="medium"),
-                     "true label": st.column_config.TextColumn("true label", width="small"),
-                     "predicted": st.column_config.TextColumn("predicted", width="small"),
-                     "correct": st.column_config.CheckboxColumn("correct", width="small"),
-                     "raw answer": st.column_config.TextColumn("raw answer", width="large"),
-                     "raw on topic": st.column_config.TextColumn("raw on topic", width="small"),
-                     "raw copied": st.column_config.TextColumn("raw copied", width="small"),
-                     "contextualised answer": st.column_config.TextColumn("contextualised answer", width="large"),
+                     "raw answer": st.column_config.TextColumn("raw answer", width="medium"),
+                     "contextualised answer": st.column_config.TextColumn("contextualised answer", width="medium"),
+                     "raw on topic": st.column_config.TextColumn("raw on topic", width="small",
+                                                                 help="Answers the classifier puts in the true category"),
                      "contextualised on topic": st.column_config.TextColumn("ctx on topic", width="small"),
+                     "raw copied": st.column_config.TextColumn("raw copied", width="small",
+                                                               help="Answers that copy a worked example"),
                      "contextualised copied": st.column_config.TextColumn("ctx copied", width="small"),
+                     "true label": st.column_config.TextColumn("true label", width="medium"),
+                     "predicted": st.column_config.TextColumn("predicted", width="medium"),
+                     "correct": st.column_config.CheckboxColumn("correct", width="small"),
                  })
     # JSON: the summary's fields at the top (what the Decide report reads), every answer under "rows"
     download_buttons(run.rows, "prompt_arena_evaluation", key="arena_eval_dl",

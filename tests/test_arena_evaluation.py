@@ -245,3 +245,22 @@ def test_embedded_model_end_to_end(held, clf):
         assert m["consistency"] is not None and 0.0 <= m["consistency"]["mean_cosine"] <= 1.0 + 1e-9
         assert m["cost_usd"]["total"] == 0.0 and m["latency_ms"]["p95"] > 0
     assert np.isfinite(s["arms"]["contextualised"]["tokens"]["input_mean"])
+
+
+def test_optional_llm_judge_is_labelled_and_never_alone(held, clf):
+    class Judged(Scripted):
+        def _generate(self, system, messages, max_tokens, temperature):
+            if system.startswith("You rate customer-support answers"):
+                assert "<query>" in messages[-1]["content"] and temperature == 0.0
+                return LLMResponse("4", 50, 1, 1.0, "stop", self.model_id, "local")
+            return super()._generate(system, messages, max_tokens, temperature)
+
+    run = evaluate_prompts(held.texts[:3], held.labels[:3], clf, Judged(), repeats=1, judge=True,
+                           sentiment_fn=_sentiment)
+    assert (run.rows["judge_score"] == 4.0).all()
+    s = summarise(run)
+    for arm in ("raw", "contextualised"):
+        j = s["arms"][arm]["judge"]
+        assert j["mean"] == 4.0 and j["n"] == 3 and "LLM judge" in j["label"] and "biased" in j["label"]
+        assert s["arms"][arm]["topic_adherence"]["rate"] is not None  # the judge is never the only number
+    assert s["judge"]["label"].startswith("LLM judge")
