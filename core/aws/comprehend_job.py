@@ -228,7 +228,7 @@ def sentiment_accuracy(table: pd.DataFrame) -> dict | None:
 
     from core.sentiment.evaluate import evaluate
 
-    ev = evaluate(table["label"].tolist(), table["Sentiment"].tolist())
+    ev = evaluate(table["label"].tolist(), [None if pd.isna(v) else v for v in table["Sentiment"].tolist()])
     correct = int(round(ev.accuracy * ev.n))
     lo, hi = binomtest(correct, ev.n).proportion_ci(0.95, method="wilson") if ev.n else (float("nan"),) * 2
     return {"accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "n": ev.n, "ci95": [float(lo), float(hi)]}
