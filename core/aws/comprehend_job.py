@@ -272,7 +272,11 @@ def _fetch(session, record: JobRecord, rows: pd.DataFrame | None) -> JobResult:
     table, notes = join_output(rows, output)
     summary = {"status": st.to_dict(), "n_documents": len(output), "errors": int(output["Error"].ne("").sum()),
                "counts": {k: int(v) for k, v in output["Sentiment"].value_counts().items()}}
-    acc = sentiment_accuracy(table) if rows is not None and "label" in rows else None
+    try:
+        acc = sentiment_accuracy(table) if rows is not None and "label" in rows else None
+    except DataError as exc:  # labels that are not sentiments: the results are still shown
+        acc = None
+        notes.append(f"Accuracy not computed: {exc}")
     if acc:
         summary["accuracy"] = acc
     return JobResult(record, table, summary, notes, [uri])

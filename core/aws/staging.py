@@ -128,7 +128,9 @@ def upload(session, objects: Iterable[StagedObject], *,
     Args:
         session: an :class:`core.aws.session.AwsSession`.
         objects: the files to upload.
-        progress: ``callback(bytes_done, bytes_total)``.
+        progress: ``callback(bytes_done, bytes_total)``, always called on the calling thread (a UI can
+            update itself from it); with a callback, multipart parts are sent one after another
+            instead of by boto3's worker threads.
 
     Raises:
         ConfigError / ProviderError: missing bucket, access denied, no credentials.
@@ -137,6 +139,9 @@ def upload(session, objects: Iterable[StagedObject], *,
     total = sum(o.size for o in objs)
     done = 0
     s3 = session.client("s3")
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(use_threads=progress is None)
     for o in objs:
         def cb(n: int) -> None:
             nonlocal done
@@ -145,7 +150,8 @@ def upload(session, objects: Iterable[StagedObject], *,
                 progress(done, total)
 
         try:
-            s3.upload_file(str(o.path), o.bucket, o.key, ExtraArgs={"ContentType": o.content_type}, Callback=cb)
+            s3.upload_file(str(o.path), o.bucket, o.key, ExtraArgs={"ContentType": o.content_type},
+                           Callback=cb if progress else None, Config=config)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, service="s3", action=f"uploading {o.uri}", region=session.region,
                             bucket=o.bucket) from None
