@@ -198,3 +198,84 @@ def test_cli_end_to_end_with_moto_submit_status_and_jobs(aws_env, tmp_path, caps
     for f in Path(jobs.default_jobs_dir()).rglob("*"):
         if f.is_file():
             assert SECRET.encode() not in f.read_bytes()
+
+
+def test_a_job_submitted_elsewhere_is_found_through_the_service(aws_env):
+    """resolve_job with --kind: the record is rebuilt from Get/Describe (Stubber for Bedrock, moto for SageMaker)."""
+    br, stub = stubbed("bedrock")
+    stub.add_response("get_model_invocation_job", {
+        "jobArn": ARN, "jobName": "someone-elses-job", "modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "roleArn": "arn:aws:iam::123456789012:role/r", "status": "Completed",
+        "submitTime": datetime(2026, 12, 1, tzinfo=timezone.utc),
+        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": f"s3://{BUCKET}/x/input/"}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://{BUCKET}/x/output/"}}}, {"jobIdentifier": "zz9job"})
+    rec = jobs.resolve_job("zz9job", store=jobs.JobStore(), session=AwsSession(region=REGION, clients={"bedrock": br}),
+                           kind="bedrock-batch")
+    assert (rec.job_name, rec.job_id, rec.output_uri) == ("someone-elses-job", ARN, f"s3://{BUCKET}/x/output/")
+    assert rec.meta["model_id"].startswith("us.anthropic")
+    with moto_aws():
+        boto3.client("sagemaker", region_name=REGION).create_training_job(
+            TrainingJobName="elsewhere-ll", RoleArn="arn:aws:iam::123456789012:role/r",
+            AlgorithmSpecification={"TrainingImage": "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+                                    "TrainingInputMode": "File"},
+            HyperParameters={"predictor_type": "binary_classifier"},
+            OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/out"},
+            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            StoppingCondition={"MaxRuntimeInSeconds": 600})
+        rec = jobs.resolve_job("elsewhere-ll", session=AwsSession(region=REGION), kind="linear-learner-training")
+        assert rec.meta["predictor_type"] == "binary_classifier"
+        assert rec.meta["model_artifact"] == f"s3://{BUCKET}/out/elsewhere-ll/output/model.tar.gz"
+        assert jobs.status(AwsSession(region=REGION), rec).state == "completed"
+
+
+def test_stop_transform_job_is_sent_as_the_api_model_expects(aws_env):
+    from core.aws.sagemaker_linear_learner import TRANSFORM_KIND
+
+    sm, stub = stubbed("sagemaker")
+    rec = _record(kind=TRANSFORM_KIND, job_name="crossroads-ll-score-x", job_id="crossroads-ll-score-x")
+    stub.add_response("stop_transform_job", {}, {"TransformJobName": "crossroads-ll-score-x"})
+    stub.add_response("describe_transform_job", {
+        "TransformJobName": "crossroads-ll-score-x", "TransformJobArn": "arn:aws:sagemaker:us-east-1:1:transform-job/x",
+        "TransformJobStatus": "Stopping", "ModelName": "crossroads-ll-score-x",
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in/"}}},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        "CreationTime": datetime(2026, 12, 3, tzinfo=timezone.utc)}, {"TransformJobName": "crossroads-ll-score-x"})
+    st = jobs.cancel(AwsSession(region=REGION, clients={"sagemaker": sm}), rec)
+    assert st.state == "stopping" and st.service_status == "Stopping"
+    stub.assert_no_pending_responses()
+
+
+def test_cli_fetch_writes_the_joined_results_as_escaped_csv(aws_env, tmp_path, capsys):
+    import io
+    import tarfile
+
+    data = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["=HYPERLINK(1) bad", "Thanks, great help!"], "label": ["negative", "positive"]}).to_csv(
+        data, index=False)
+    with moto_aws():
+        assert main(["aws", "comprehend-job", "--data", str(data), "--text-column", "text", "--label-column", "label",
+                     "--language", "en", "--bucket", BUCKET, "--role", ROLE_CO, "--job-name", "crossroads-c-fetch"]) == 0
+        rec = jobs.JobStore().load("crossroads-c-fetch")
+        from moto.comprehend.models import comprehend_backends
+
+        comprehend_backends["123456789012"][REGION].jobs[rec.job_id].job_status = "COMPLETED"
+        lines = [{"File": "docs-00000.txt", "Line": 1, "Sentiment": "POSITIVE",
+                  "SentimentScore": {"Positive": 0.9, "Negative": 0.02, "Neutral": 0.07, "Mixed": 0.01}},
+                 {"File": "docs-00000.txt", "Line": 0, "Sentiment": "NEGATIVE",
+                  "SentimentScore": {"Positive": 0.01, "Negative": 0.95, "Neutral": 0.03, "Mixed": 0.01}}]
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+            raw = "".join(json.dumps(x) + "\n" for x in lines).encode()
+            info = tarfile.TarInfo("output")
+            info.size = len(raw)
+            tf.addfile(info, io.BytesIO(raw))
+        s3_put(f"crossroads/crossroads-c-fetch/output/123456789012-SENTIMENT-{rec.job_id}/output/output.tar.gz",
+               buf.getvalue())
+        capsys.readouterr()
+        out = tmp_path / "results.csv"
+        assert main(["aws", "fetch", "crossroads-c-fetch", "--out", str(out)]) == 0
+        said = capsys.readouterr().out
+    assert "Accuracy 1.000" in said and "n=2" in said
+    table = pd.read_csv(out)
+    assert table["Sentiment"].tolist() == ["NEGATIVE", "POSITIVE"] and table["row"].tolist() == [0, 1]
+    assert table["text"][0].startswith("'=HYPERLINK")  # exported cells escaped against formula injection

@@ -24,7 +24,6 @@ Bad input or an AWS error: one ``error: ...`` line, exit status 2 (see :mod:`cor
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys

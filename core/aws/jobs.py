@@ -334,7 +334,7 @@ def kind_of(record: JobRecord) -> JobKind:
 def _load_kinds() -> None:
     import core.aws.bedrock_batch  # noqa: F401 - registers its kind
     import core.aws.comprehend_job  # noqa: F401
-    import core.aws.sagemaker_linear_learner  # noqa: F401
+    import core.aws.sagemaker_linear_learner  # noqa: F401 - registers its kinds
 
 
 # --------------------------------------------------------------------------------------- operations
