@@ -173,7 +173,10 @@ def show_plan(plan, key: str) -> None:
     st.caption("Prices: " + "; ".join(est.sources) + ".")
     for n in plan.notes:
         st.caption(f":material/info: {n}")
-    folder = write_dry_run(plan)
+    if not getattr(plan, "_dry_run_written", False):  # once per plan, not on every rerun
+        write_dry_run(plan)
+        plan._dry_run_written = True
+    folder = Path(plan.folder)
     files = describe_dry_run(folder)
     with st.expander(f"Dry run: the {len(plan.objects)} file(s) and {len(plan.requests)} request(s) that would be "
                      "sent", icon=":material/preview:"):
@@ -188,7 +191,11 @@ def show_plan(plan, key: str) -> None:
                 st.code(f["preview"], language=None, wrap_lines=True)
         total = sum(f["bytes"] for f in files)
         if total <= MAX_ZIP_BYTES:
-            st.download_button("Download the dry run (zip)", _zip(folder), f"{plan.job_name}-dry-run.zip",
+            cached = st.session_state.get(f"{key}_zip_bytes")
+            if not cached or cached[0] != str(folder):
+                cached = (str(folder), _zip(folder))
+                st.session_state[f"{key}_zip_bytes"] = cached
+            st.download_button("Download the dry run (zip)", cached[1], f"{plan.job_name}-dry-run.zip",
                                "application/zip", key=f"{key}_zip", icon=":material/download:")
         else:
             st.caption(f"The dry run is {format_bytes(total)}: open it in {folder}.")
@@ -368,8 +375,9 @@ def show_table_result(basename: str) -> Callable[[jobs.JobResult], None]:
 
 
 def _text_columns(df: pd.DataFrame, target: str) -> list[str]:
+    head = df.head(500)  # a sample is enough to tell free text from codes, and keeps reruns fast on big tables
     return [str(c) for c in df.columns if c != target and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
-            and df[c].astype(str).str.len().mean() > 15]
+            and head[c].dropna().astype(str).str.len().mean() > 15]
 
 
 def render_data_models_aws(df: pd.DataFrame, target: str, task: str = "auto", *, key: str = "dm_aws") -> None:

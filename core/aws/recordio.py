@@ -38,6 +38,7 @@ rows carry the features only.
 from __future__ import annotations
 
 import io
+import re
 import struct
 from typing import BinaryIO, Iterator, Sequence
 
@@ -237,24 +238,25 @@ def read_recordio_protobuf(data: bytes) -> list[dict]:
     return out
 
 
-def _fmt(v: float) -> str:
-    """A value as CSV text: the shortest decimal that reads back as the same float32 (``0.3``, ``1``, ``2.5e-07``)."""
-    x = np.float32(v)
-    if x == 0 or 1e-6 <= abs(x) < 1e16:
-        return np.format_float_positional(x, unique=True, trim="-")
-    return np.format_float_scientific(x, unique=True, trim="-")
+#: Rows formatted per block when writing CSV (bounds memory on large tables).
+CSV_BLOCK_ROWS = 20_000
+_TRAILING_ZERO = re.compile(r"\.0(?=[,\n])")
 
 
 def write_csv(out: BinaryIO, X, labels: Sequence[float] | None = None) -> int:
     """Write features as headerless CSV, label first when given (SageMaker's built-in algorithm CSV).
 
+    Values are written as float32 (what Linear Learner reads), each as the shortest decimal that
+    reads back as the same float32 (numpy's formatting: ``0.3``, ``1e-08``), with ``.0`` dropped from
+    whole numbers (``1`` rather than ``1.0``) and ``-0`` written as ``0``.
+
     Args:
         out: a binary file object open for writing.
-        X: ``(n_rows, feature_dim)`` features (sparse matrices are densified row by row).
+        X: ``(n_rows, feature_dim)`` features (sparse matrices are densified block by block).
         labels: ``n_rows`` labels, or ``None`` (inference input: features only).
 
     Returns:
-        The number of bytes written (UTF-8, ``\\n`` line ends).
+        The number of bytes written (UTF-8, ``\n`` line ends).
 
     Raises:
         DataError: a non-finite value or labels of the wrong length.
@@ -262,12 +264,21 @@ def write_csv(out: BinaryIO, X, labels: Sequence[float] | None = None) -> int:
     n_rows = X.shape[0]
     y = _check_labels(labels, n_rows)
     written = 0
-    for i in range(n_rows):
-        row = X[i].toarray().ravel() if sp.issparse(X) else np.asarray(X[i], dtype=np.float64).ravel()
-        if not np.all(np.isfinite(row)):
-            raise DataError(f"row {i} has a missing or infinite feature value; impute it first.")
-        cells = ([_fmt(y[i])] if y is not None else []) + [_fmt(v) for v in row]
-        line = (",".join(cells) + "\n").encode("utf-8")
-        out.write(line)
-        written += len(line)
+    for start in range(0, n_rows, CSV_BLOCK_ROWS):
+        stop = min(start + CSV_BLOCK_ROWS, n_rows)
+        block = X[start:stop]
+        dense = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float32)
+        if dense.ndim != 2:
+            raise DataError("the features must be a 2-D matrix (rows x features).")
+        bad = ~np.isfinite(dense).all(axis=1)
+        if bad.any():
+            raise DataError(f"row {start + int(np.flatnonzero(bad)[0])} has a missing or infinite feature value; "
+                            "impute it first.")
+        if y is not None:
+            dense = np.column_stack([y[start:stop], dense])
+        dense = dense + np.float32(0)  # -0.0 -> 0.0
+        text = "\n".join(",".join(row) for row in dense.astype(str).tolist()) + "\n"
+        data = _TRAILING_ZERO.sub("", text).encode("utf-8")
+        out.write(data)
+        written += len(data)
     return written
