@@ -166,7 +166,7 @@ def show_plan(plan, key: str) -> None:
         c2.metric("Time", f"up to {format_duration(est.seconds_max)}", help="The job's timeout.")
     c3.metric("Staged in S3", format_bytes(plan.staged_bytes))
     st.dataframe(pd.DataFrame([{"item": ln.what, "quantity": f"{ln.quantity:,.6g} {ln.unit}",
-                                "unit price (USD)": f"{ln.unit_usd:.6g}", "USD": round(ln.usd, 4)}
+                                "unit price (USD)": f"{ln.unit_usd:.6g}", "USD": f"{ln.usd:.4f}" if ln.usd >= 1e-4 else f"{ln.usd:.2g}"}
                                for ln in est.lines]), hide_index=True, key=f"{key}_cost")
     for a in est.assumptions:
         st.caption(a)
