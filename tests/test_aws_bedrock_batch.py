@@ -41,19 +41,22 @@ def _plan(tmp_path=None, n=120, job_name="crossroads-bedrock-test"):
 
 
 def test_build_record_is_a_converse_request_with_a_record_id():
+    tool = bb.label_choice_tool(["a", "b"])
     rec = bb.build_record("R0000000007", [{"role": "user", "content": "hello"}], system="be brief", max_tokens=50,
-                          temperature=0.2, model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0",
-                          tool_config=bb.label_choice_tool(["a", "b"]))
+                          temperature=0.2, model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0", tool_config=tool)
     assert rec == {"recordId": "R0000000007", "modelInput": {
         "system": [{"text": "be brief"}],
         "messages": [{"role": "user", "content": [{"text": "hello"}]}],
         "inferenceConfig": {"maxTokens": 50, "temperature": 0.2},
-        "toolConfig": {"tools": [{"toolSpec": {"name": "choose_label",
-                                               "description": "Give the one label that fits the message.",
-                                               "inputSchema": {"json": {"type": "object", "properties": {
-                                                   "label": {"type": "string", "enum": ["a", "b"]}},
-                                                   "required": ["label"]}}}}],
-                       "toolChoice": {"tool": {"name": "choose_label"}}}}}
+        "toolConfig": tool}}
+    # the same request the on-demand provider sends for choose(): one place for the constrained choice
+    from core.arena.providers.bedrock import BedrockProvider
+
+    on_demand = BedrockProvider("us.anthropic.claude-haiku-4-5-20251001-v1:0", region=REGION).build_choice_request(
+        "be brief", [{"role": "user", "content": "hello"}], ["a", "b"], 50, 0.2)
+    assert {"modelId": on_demand["modelId"], **rec["modelInput"]} == on_demand
+    assert tool["toolChoice"] == {"tool": {"name": "choose_label"}}
+    assert tool["tools"][0]["toolSpec"]["inputSchema"]["json"]["properties"]["label"]["enum"] == ["a", "b"]
     # the modelInput is a valid Converse request body for botocore's API model
     import boto3
     from botocore.validate import validate_parameters

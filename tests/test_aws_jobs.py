@@ -279,3 +279,14 @@ def test_cli_fetch_writes_the_joined_results_as_escaped_csv(aws_env, tmp_path, c
     table = pd.read_csv(out)
     assert table["Sentiment"].tolist() == ["NEGATIVE", "POSITIVE"] and table["row"].tolist() == [0, 1]
     assert table["text"][0].startswith("'=HYPERLINK")  # exported cells escaped against formula injection
+
+
+def test_dry_run_json_keeps_stdout_for_the_json(aws_env, tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["hello there", "fine, thanks"]}).to_csv(data, index=False)
+    assert main(["aws", "comprehend-job", "--data", str(data), "--text-column", "text", "--language", "en",
+                 "--dry-run", str(tmp_path / "out"), "--json"]) == 0
+    captured = capsys.readouterr()
+    plan = json.loads(captured.out)
+    assert plan["kind"] == "comprehend-sentiment" and plan["uploads"][0]["records"] == 2
+    assert "2 documents in en" in captured.err

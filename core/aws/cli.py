@@ -211,6 +211,11 @@ def _settings(args, service: str) -> tuple[object, str, object, str, list[str]]:
     return session, region, S3Location.make(bucket, args.prefix), role, notes
 
 
+def _info(args, message: str) -> None:
+    """A progress/summary line: on stdout, or on stderr when --json keeps stdout for the JSON."""
+    print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout)
+
+
 def _folder(args, job_name: str) -> Path | None:
     if args.dry_run is None:
         return None
@@ -298,15 +303,15 @@ def run_train(args) -> int:
                          instance_type=args.instance_type, instance_count=args.instance_count, epochs=args.epochs,
                          mini_batch_size=args.mini_batch_size, max_runtime_seconds=args.max_runtime_minutes * 60,
                          local=local, folder=_folder(args, job_name), job_name=job_name)
-    print(f"{prep.predictor_type}: {plan.meta['n_train']:,} train, {plan.meta['n_validation']:,} validation, "
+    _info(args, f"{prep.predictor_type}: {plan.meta['n_train']:,} train, {plan.meta['n_validation']:,} validation, "
           f"{plan.meta['n_test']:,} test rows; feature_dim {prep.feature_dim:,}; format {plan.meta['format']}.")
     if local:
         m = local["metrics"]
         if "accuracy" in m:
-            print(f"Local {local['model']}: accuracy {m['accuracy']:.3f} (95% CI {m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}, "
+            _info(args, f"Local {local['model']}: accuracy {m['accuracy']:.3f} (95% CI {m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}, "
                   f"n={m['n']:,}) on the test rows.")
         else:
-            print(f"Local {local['model']}: RMSE {m['rmse']:.4g}, R² {m['r2']:.3f} (n={m['n']:,}) on the test rows.")
+            _info(args, f"Local {local['model']}: RMSE {m['rmse']:.4g}, R² {m['r2']:.3f} (n={m['n']:,}) on the test rows.")
     return _finish(args, plan, session, notes)
 
 
@@ -336,7 +341,7 @@ def run_transform(args) -> int:
     plan = plan_transform(training, rows, _load(args.data, args.limit), staging=staging, role_arn=role, region=region,
                           model_artifact=args.model_artifact, fmt=args.format, instance_type=args.instance_type,
                           instance_count=args.instance_count, folder=_folder(args, job_name), job_name=job_name)
-    print(f"Scoring {plan.meta['n_records']:,} rows with the model of {training.job_name} "
+    _info(args, f"Scoring {plan.meta['n_records']:,} rows with the model of {training.job_name} "
           f"({plan.meta['model_artifact']}).")
     return _finish(args, plan, session, notes)
 
@@ -391,7 +396,7 @@ def run_bedrock(args) -> int:
     plan = plan_bedrock_batch(records, staging=staging, role_arn=role, region=region, model_id=model,
                               folder=_folder(args, job_name), job_name=job_name, rows=rows,
                               timeout_hours=args.timeout_hours, labels=labels)
-    print(f"{len(records):,} records for {model}" + (f", answers constrained to {len(labels)} labels" if labels and
+    _info(args, f"{len(records):,} records for {model}" + (f", answers constrained to {len(labels)} labels" if labels and
                                                       not args.prompts else "") + ".")
     return _finish(args, plan, session, notes)
 
@@ -411,7 +416,7 @@ def run_comprehend(args) -> int:
     plan = plan_comprehend_job(frame[args.text_column].tolist(), staging=staging, role_arn=role, region=region,
                                language=args.language, labels=labels, folder=_folder(args, job_name),
                                job_name=job_name)
-    print(f"{plan.meta['n_documents']:,} documents in {plan.meta['language']}, "
+    _info(args, f"{plan.meta['n_documents']:,} documents in {plan.meta['language']}, "
           f"{len(plan.objects)} file(s).")
     return _finish(args, plan, session, notes)
 
