@@ -18,6 +18,7 @@ import core.sentiment as cs
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.sentiment.evaluate import evaluate, normalize_labels
+from pages._aws import render_comprehend_job
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 
 ensure_navigation()
@@ -336,3 +337,7 @@ with tab_batch:
                 download_buttons(out, "sentiment_results", key="sent_dl")
             elif not run:
                 st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
+            # large files: an asynchronous Amazon Comprehend job (pages/_aws.py)
+            render_comprehend_job(df, text_col, None if label_col == "(none)" else label_col, language=batch_lang,
+                                  profile=st.session_state.get("aws_profile") or None,
+                                  region=st.session_state.get("aws_region") or None)
