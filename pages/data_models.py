@@ -22,6 +22,7 @@ from core.tabular.explain import format_number, plot_bar, plot_beeswarm, plot_wa
 from core.tabular.compare import METRICS, compare_models, explain_model, result_to_json
 from core.tabular.models import MODELS, available_models
 from core.tabular.schema import infer_schema, suggest_target
+from pages._aws import render_data_models_aws
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 
 ensure_navigation()
@@ -362,3 +363,6 @@ with tab_shap:
     suffix = "" if sr.classes is None or len(sr.classes) <= 2 else (
         "_all_classes" if class_index is None else f"_class_{class_index}")
     download_buttons(top, f"shap_top_features_{skey}{suffix}", key=f"{KEY}_shap_dl")
+
+# ------------------------------------------------------------------ past one machine (pages/_aws.py)
+render_data_models_aws(df, target, schema.task)

@@ -18,6 +18,7 @@ import core.sentiment as cs
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.sentiment.evaluate import evaluate, normalize_labels
+from pages._aws import render_comprehend_job
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 
 ensure_navigation()
@@ -324,14 +325,19 @@ with tab_batch:
                     dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
                                               comprehend=com.loc[differ, "Sentiment"])
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
-                    st.dataframe(dis, key="sent_disagree")
+                    st.dataframe(dis.set_axis(dis.index + 1).rename_axis("row"), key="sent_disagree")
                 if len(frames) == 1:
                     (name, fr), = frames.items()
                     out = pd.concat([base, fr], axis=1)
                 else:
                     out = pd.concat([base] + [fr.add_prefix(f"{name}_") for name, fr in frames.items()], axis=1)
                 st.subheader("Results")
-                st.dataframe(out, key="sent_table")
+                # rows numbered from 1, like the failed-rows list above and the CLI
+                st.dataframe(out.set_axis(pd.RangeIndex(1, len(out) + 1, name="row")), key="sent_table")
                 download_buttons(out, "sentiment_results", key="sent_dl")
             elif not run:
                 st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
+            # large files: an asynchronous Amazon Comprehend job (pages/_aws.py)
+            render_comprehend_job(df, text_col, None if label_col == "(none)" else label_col, language=batch_lang,
+                                  profile=st.session_state.get("aws_profile") or None,
+                                  region=st.session_state.get("aws_region") or None)

@@ -185,7 +185,7 @@ def test_busy_model_times_out_instead_of_hanging():
 
 def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
     """The base model is stopped at the next example marker, an "Answer:" label or a repeated query."""
-    from core.arena.prompts import CONTEXTUALISED_TEMPLATE, context_values, few_shot_messages
+    from core.arena.prompts import CONTEXTUALISED_TEMPLATE, context_values, few_shot_messages, select_few_shot_cases
     prov = EmbeddedProvider()
     llm = prov.llama()
     calls = []
@@ -199,7 +199,7 @@ def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
     q = "二重に請求されています。"
     p = few_shot_messages(CONTEXTUALISED_TEMPLATE, context_values(
         query=q, category="billing", confidence=0.9, top_k=[("billing", .9)], sentiment="NEGATIVE",
-        urgency="high"))
+        urgency="high"), cases=select_few_shot_cases(q, "billing"))  # the bundled cases, chosen explicitly
     r = prov.generate(p.system, p.messages, 48, 0.0)
     stream = prov.stream(p.system, p.messages, 48, 0.0)
     list(stream)

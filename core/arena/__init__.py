@@ -56,13 +56,17 @@ per category (editable dict).
 
 Pipeline (``core.arena.hybrid``)
 --------------------------------
-``analyze_query(query, classifier, k=3) -> QueryAnalysis`` (category,
-confidence, top_k, sentiment, sentiment_score, language_code, urgency);
+``analyze_query(query, classifier, k=3, mask_pii=False, pii_detector=None,
+urgent_categories=None) -> QueryAnalysis`` (category, confidence, top_k,
+sentiment, sentiment_score, language_code, urgency, urgency_reason, pii);
+``example_pool(texts, labels, classifier) -> ExamplePool`` (worked examples for
+base models from the user's own rows);
 ``build_prompts(analysis, raw_template=, contextualised_template=, guidance=,
-include_alternatives=, include_guidance=, few_shot=False) -> {"raw", "contextualised"}``
-(pass ``few_shot=provider.is_base_model``: a base model then sees two worked
+include_alternatives=, include_guidance=, few_shot=False, examples=None) -> {"raw", "contextualised"}``
+(pass ``few_shot=provider.is_base_model``: a base model then sees three worked
 examples rendered with the same template before the query; ``respond`` and
-``run_batch`` do this themselves);
+``run_batch`` do this themselves); ``ArmResult.copy`` flags an answer that
+copies one (``core.arena.prompts.find_copy``);
 ``stream_prompt(provider, prompt, max_tokens=, temperature=, cache=, prices=)
 -> ArmStream`` (iterate with ``st.write_stream``; then ``.result`` is an
 ``ArmResult(name, prompt, response, cost_usd, charged_usd)``);
@@ -71,6 +75,19 @@ examples rendered with the same template before the query; ``respond`` and
 ``run_batch(queries, classifier, provider, progress=callable(done, total, row), **options)
 -> DataFrame`` with ``BATCH_COLUMNS`` (``df.attrs["stopped_early"]`` on a setup error);
 ``batch_summary(df)`` totals per arm.
+
+Urgency (``core.arena.urgency``): ``assess_urgency(text, sentiment, scores, category=)
+-> Urgency(level, points, reasons)``: sentiment + EN/JA urgency cues + what is at stake.
+
+Evaluation (``core.arena.evaluation``)
+--------------------------------------
+``held_out_rows(texts, labels, n=30, test=None, holdout=0.2) -> HeldOut`` (training
+rows and held-out rows, never the same); ``evaluate_prompts(texts, labels, classifier,
+provider, repeats=3, temperature=0.7, ...) -> EvaluationRun`` (``.rows``: one row per
+query x prompt x repeat); ``summarise(run) -> dict`` (kind
+``"crossroads.arena.context_evaluation"``, version 1: topic adherence with CI and n,
+consistency, copy rate, tokens, latency, cost per prompt, paired differences, verdict,
+Claude cost projection): the input of the Decide report's "Does context help?".
 
 Cost and cache
 --------------
@@ -123,6 +140,11 @@ _LAZY = {
     "provider_spec": "core.arena.providers",
     "register_provider": "core.arena.providers",
     "humanise_label": "core.arena.choice",
+    "example_pool": "core.arena.hybrid",
+    "assess_urgency": "core.arena.urgency",
+    "held_out_rows": "core.arena.evaluation",
+    "evaluate_prompts": "core.arena.evaluation",
+    "summarise": "core.arena.evaluation",
     "parse_choice": "core.arena.choice",
     "choose_cached": "core.arena.choice",
 }

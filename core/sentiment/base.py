@@ -148,18 +148,28 @@ class SentimentBackend(abc.ABC):
             language: as in :meth:`detect`.
             progress: called with ``(done, total)`` after each text.
 
+        With ``language="auto"``, the batch's language (:func:`core.sentiment.language.language_prior`)
+        settles rows that script alone cannot: a kanji-only row of a Japanese batch is Japanese.
+
         Returns:
             A :class:`BatchResult` with one entry per text. A :class:`DataError` on one
             text is recorded in ``errors`` and the batch goes on; any other
             :class:`core.errors.CrossroadsError` stops it and is reported in ``error``.
         """
         from core.errors import CrossroadsError
+        from core.sentiment.language import detect_language, language_prior
 
         start = time.perf_counter()
         out = BatchResult(results=[None] * len(texts))
+        prior = language_prior(texts) if (language or "auto").strip() == "auto" else None
         for i, text in enumerate(texts):
             try:
-                out.results[i] = self.detect(text, language)
+                guess = detect_language(text, prior) if prior and isinstance(text, str) else None
+                if guess is not None and guess.method == "prior":  # kanji-only row of a Japanese batch
+                    out.results[i] = self.detect(text, guess.code)
+                    out.results[i].notices[:0] = guess.notices
+                else:
+                    out.results[i] = self.detect(text, language)
             except DataError as exc:
                 out.errors[i] = str(exc)
             except CrossroadsError as exc:

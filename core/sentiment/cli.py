@@ -45,6 +45,13 @@ def register(subparsers) -> None:
 def _backend(args):
     from core.sentiment import get_backend
 
+    if args.backend == "comprehend":  # credentials first, then region: say the first thing to fix
+        from core.errors import ProviderError
+        from core.sentiment.comprehend import comprehend_status
+
+        ok, reason = comprehend_status(args.profile, args.region)
+        if not ok:
+            raise ProviderError(f"Amazon Comprehend cannot be used: {reason}")
     return get_backend(args.backend, profile=args.profile, region=args.region)
 
 
@@ -124,7 +131,7 @@ def _run_data(args) -> int:
           f"{batch.seconds:.2f} s ({rate:,.0f} texts/s); {len(batch.errors):,} row errors")
     print("labels: " + ", ".join(f"{k} {dist.get(k, 0):,}" for k in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")))
     for i, msg in list(batch.errors.items())[:5]:
-        print(f"row {i}: {msg}")
+        print(f"row {i + 1}: {msg}")  # data rows counted from 1, as on the Sentiment page
     metrics = None
     if args.label_column:
         ev = evaluate(df[args.label_column].tolist(), [r.sentiment if r else None for r in batch.results])

@@ -28,7 +28,7 @@ from core.errors import ConfigError, DataError, ProviderError
 from core.sentiment.base import (MAX_DOCUMENT_BYTES, SCORE_KEYS, SUPPORTED_LANGUAGES, BatchResult,
                                  ProgressCallback, SentimentBackend, SentimentResult, check_text,
                                  truncate_utf8)
-from core.sentiment.language import MIN_DETECT_CHARS, detect_language
+from core.sentiment.language import MIN_DETECT_CHARS, detect_language, language_prior
 
 #: Editable price configuration (JSON).
 PRICING_FILE = Path(__file__).with_name("comprehend_pricing.json")
@@ -318,7 +318,9 @@ class ComprehendBackend(SentimentBackend):
         ``texts``. Empty texts and texts in unsupported languages are recorded there
         too and never sent. With ``language="auto"``, languages come from
         ``BatchDetectDominantLanguage`` (texts under 20 characters: local detector), and
-        each chunk is sent once per language found.
+        each chunk is sent once per language found; a kanji-only text that Comprehend calls
+        Chinese is analysed as Japanese when the batch is mostly Japanese
+        (:func:`core.sentiment.language.language_prior`).
 
         Args:
             texts: the texts, in order.
@@ -340,10 +342,11 @@ class ComprehendBackend(SentimentBackend):
             self._check_language(lang_fixed)
         total = len(texts)
         out = BatchResult(results=[None] * total)
+        prior = language_prior(texts) if lang_fixed == "auto" else None
         for lo in range(0, total, BATCH_SIZE):
             idx = list(range(lo, min(lo + BATCH_SIZE, total)))
             try:
-                self._run_chunk(texts, idx, lang_fixed, out)
+                self._run_chunk(texts, idx, lang_fixed, out, prior)
             except CrossroadsError as exc:
                 out.error = (f"stopped after {out.n_done:,} of {total:,} documents: {exc}")
                 break
@@ -352,7 +355,8 @@ class ComprehendBackend(SentimentBackend):
         out.seconds = time.perf_counter() - start
         return out
 
-    def _run_chunk(self, texts: Sequence[str], idx: list[int], language: str, out: BatchResult) -> None:
+    def _run_chunk(self, texts: Sequence[str], idx: list[int], language: str, out: BatchResult,
+                   prior: str | None = None) -> None:
         t0 = time.perf_counter()
         prepared: dict[int, tuple[str, list[str]]] = {}
         for i in idx:
@@ -379,6 +383,12 @@ class ComprehendBackend(SentimentBackend):
                 if i not in langs and i not in out.errors:
                     langs[i], extra = self._dominant_language(prepared[i][0])  # short text: local, no call
                     prepared[i][1].extend(extra)
+            if prior == "ja":  # a kanji-only row of a Japanese batch: Japanese, not Chinese
+                for i in list(langs):
+                    if langs[i] in ("zh", "zh-TW") and detect_language(prepared[i][0], prior).method == "prior":
+                        langs[i] = "ja"
+                        prepared[i][1].append("Han characters without kana, in a batch that is mostly Japanese: "
+                                              "analysed as Japanese.")
         else:
             langs = {i: language for i in prepared}
         groups: dict[str, list[int]] = {}
