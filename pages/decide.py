@@ -419,15 +419,25 @@ with t5:
 
 st.subheader("Report", anchor=False)
 context = None
-with st.expander("Add “Does context help on your data?” from a Prompt Arena evaluation (optional)"):
-    up = st.file_uploader("Evaluation summary (JSON, from the Prompt Arena's batch evaluation)", type=["json"],
-                          key="decide_context_upload")
-    if up is not None:
-        try:
-            context = check_context(json.loads(up.getvalue().decode("utf-8")))
-            st.caption("The report will include it.")
-        except (ValueError, CrossroadsError) as exc:
-            show_error(exc, what="Reading the summary")
+arena_eval = st.session_state.get("arena_eval") or {}
+if arena_eval.get("summary"):
+    s = arena_eval["summary"]
+    if st.checkbox(f"Include “Does context help on your data?”: the Prompt Arena's evaluation of this session "
+                   f"({s.get('n_queries', '?')} queries, {s.get('model_id') or s.get('provider') or 'LLM'})",
+                   key=keep("decide_use_arena_eval", default=True)):
+        context = s
+else:
+    with st.expander("Add “Does context help on your data?” from a Prompt Arena evaluation (optional)"):
+        st.caption("Run the batch evaluation on the Prompt Arena page in this session, or upload the JSON it "
+                   "downloads.")
+        up = st.file_uploader("Evaluation summary (JSON, from the Prompt Arena's batch evaluation)", type=["json"],
+                              key="decide_context_upload")
+        if up is not None:
+            try:
+                context = check_context(json.loads(up.getvalue().decode("utf-8")))
+                st.caption("The report will include it.")
+            except (ValueError, CrossroadsError) as exc:
+                show_error(exc, what="Reading the summary")
 base = f"bakeoff_{os.path.splitext(result.data['name'])[0] or 'data'}"
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button("HTML report", lambda: report_html(result, analysis, context=context).encode("utf-8"),

@@ -90,13 +90,39 @@ def test_context_section_is_rendered_when_given_and_checked(run):
     res, an = run
     md = report_markdown(res, an, context=context_summary())
     assert "## Does context help on your data?" in md
-    assert "| Contextualised prompt | 70.0% [60.0, 80.0]" in md and "+0.200 [+0.050, +0.350]" in md
+    assert "| Contextualised prompt | 70.0% [60.0, 80.0]" in md and "+20.0 points [+5.0, +35.0]" in md
     assert "Context raises topic adherence by 20 points." in md
     assert "Does context help" not in report_markdown(res, an)
     with pytest.raises(ConfigError, match="evaluation summary"):
         report_html(res, an, context={"kind": "something else"})
     with pytest.raises(ConfigError, match="version 1"):
         report_html(res, an, context={**context_summary(), "version": 7})
+
+
+def test_context_section_reads_the_arena_summary_as_produced(run):
+    """The real core.arena.evaluation.summarise output (not a hand-made dict) renders."""
+    from core.arena.evaluation import EVAL_COLUMNS, summarise
+
+    rows = []
+    for q in range(8):
+        for arm in ("raw", "contextualised"):
+            r = {c: None for c in EVAL_COLUMNS}
+            on_topic = arm == "contextualised" or q % 2 == 1
+            r.update(row=q, query=f"query {q}", true_label="billing", predicted="billing", confidence=0.9,
+                     classifier_correct=True, arm=arm, repeat=0, answer="We will look into the charge.",
+                     answer_topic="billing" if on_topic else "shipping", adheres=on_topic, copied=False,
+                     input_tokens=100 if arm == "raw" else 240, output_tokens=20, latency_ms=500.0, cached=False,
+                     cost_usd=0.0, charged_usd=0.0, error="")
+            rows.append(r)
+    import pandas as pd
+
+    summary = summarise(pd.DataFrame(rows), provider="local", model_id="gemma", repeats=1, temperature=0.7,
+                        source="8 held-out rows")
+    res, an = run
+    md = report_markdown(res, an, context=summary)
+    assert "| Raw prompt | 50.0% [" in md and "| Contextualised prompt | 100.0% [" in md
+    assert "| Topic adherence | +50.0 points [" in md and "| 100 / 20 |" in md and "| 240 / 20 |" in md
+    assert "Context helped topic adherence" in md
 
 
 @pytest.mark.browser

@@ -114,6 +114,14 @@ def test_estimate_run_results_and_constraints():
     boxes = [b.value for b in at.success] + [w.value for w in at.warning]
     assert any(b.startswith(f"### Recommendation: {an10.recommendation.headline}") for b in boxes)
     assert _calls() == 240
+    # a Prompt Arena evaluation of this session is offered for the report's "Does context help?" section
+    assert not [c for c in at.checkbox if c.key == "decide_use_arena_eval"]
+    at.session_state["arena_eval"] = {"summary": {"kind": "crossroads.arena.context_evaluation", "version": 1,
+                                                  "n_queries": 30, "model_id": "gemma"}}
+    at.run()
+    _ok(at)
+    box = at.checkbox(key="decide_use_arena_eval")
+    assert box.value is True and "30 queries, gemma" in box.label
 
 
 def test_stop_keeps_what_finished():
