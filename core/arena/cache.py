@@ -30,8 +30,10 @@ def default_cache_dir() -> Path:
         ``$CROSSROADS_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/crossroads/llm``
         or ``~/.cache/crossroads/llm``.
     """
-    if os.environ.get("CROSSROADS_CACHE_DIR"):
-        return Path(os.environ["CROSSROADS_CACHE_DIR"]).expanduser()
+    from core.settings import settings
+
+    if settings.cache_dir:
+        return settings.cache_dir
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "crossroads" / "llm"
 
