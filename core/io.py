@@ -161,8 +161,8 @@ class _Source:
             self.data, self.path, self.size = None, path, path.stat().st_size
         if self.size > limit:
             raise settings.limit_error(
-                "max_upload_mb", f"'{self.name}' is {self.size / 2**20:,.1f} MB. Upload a sample of the rows, "
-                "or raise the limit", value=limit / 2**20)
+                "max_upload_mb", f"'{self.name}' is {self.size / 2**20:,.1f} MB; upload a sample of its rows",
+                value=limit / 2**20)
 
     def head(self, n: int) -> bytes:
         if self.data is not None:

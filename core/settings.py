@@ -170,7 +170,9 @@ _BY_NAME = {s.name: s for s in SPECS}
 def _fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
+    if isinstance(value, int):
         return f"{value:,}"
     return str(value)
 

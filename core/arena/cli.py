@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.provider == "auto" and args.model:
         raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
     data = load_labelled_queries(args.train, args.text_column, args.label_column)
+    for note in data.notes:  # what reading the training table detected or changed (cut texts, NUL bytes...)
+        print(f"note: {note}", file=sys.stderr)
     clf = IntentClassifier().fit(data.texts, data.labels)
     provider = _provider(args)
     cache = None if args.no_cache else ResponseCache("default")
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     out.write("top-k: " + ", ".join(f"{lab} ({p:.3f})" for lab, p in a.top_k) + "\n")
     score = a.sentiment_score.get(a.sentiment.capitalize(), float("nan"))
     out.write(f"sentiment: {a.sentiment} ({score:.3f})\nurgency: {a.urgency}\nlanguage: {a.language_code}\n")
+    for note in a.notes:
+        out.write(f"note: {note}\n")
     out.write(f"provider: {result.provider}\nmodel: {result.model_id}\n")
     for name in ARMS:
         arm = result.arms[name]

@@ -121,6 +121,10 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
         raise ConfigError("the query is empty: type a customer message.")
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be a whole number >= 1, got {k!r}.")
+    from core.sentiment.base import limit_text
+
+    query, cut = limit_text(query)  # the prompt, the classifier and sentiment all see at most this much
+    cut_notes = [cut.replace("before analysis", "before classification, sentiment and the prompt")] if cut else []
     top = [(str(lab), float(p)) for lab, p in classifier.predict_top_k(query, k=k)]
     if sentiment_fn is None:
         from core.sentiment import analyze
@@ -132,13 +136,13 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
     except DataError as exc:  # e.g. a language the sentiment backend does not support
         return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
                              sentiment="UNKNOWN", sentiment_score={}, language_code="unknown",
-                             urgency="unknown", notes=[f"Sentiment not available: {exc}"])
+                             urgency="unknown", notes=cut_notes + [f"Sentiment not available: {exc}"])
     scores = {str(kk): float(v) for kk, v in dict(sres.sentiment_score).items()}
     return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
                          sentiment=str(sres.sentiment), sentiment_score=scores,
                          language_code=str(sres.language_code),
                          urgency=urgency_from_sentiment(sres.sentiment, scores),
-                         notes=list(getattr(sres, "notices", []) or []))
+                         notes=cut_notes + list(getattr(sres, "notices", []) or []))
 
 
 def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW_TEMPLATE,
@@ -415,6 +419,10 @@ def run_batch(queries: Iterable[str], classifier: Any, provider: LLMProvider, *,
             if not (isinstance(exc, DataError)
                     or (isinstance(exc, ProviderError) and exc.retryable)):
                 stopped = str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure stops the batch; the rows done are kept
+            row = {c: None for c in BATCH_COLUMNS}
+            stopped = f"unexpected {type(exc).__name__}: {exc}"
+            row.update(query=q, error=stopped)
         rows.append(row)
         if progress is not None:
             progress(i, len(items), row)
