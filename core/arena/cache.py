@@ -48,6 +48,30 @@ def cache_key(identity: Mapping[str, Any], system: str, messages: Sequence[Mappi
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def _response_from(data: Any) -> LLMResponse | None:
+    """An :class:`LLMResponse` from a cache entry, or ``None`` when the entry has another shape."""
+    if not isinstance(data, dict):
+        return None
+    number = (int, float)
+    checks = (("text", str, False), ("latency_ms", number, False), ("model_id", str, False),
+              ("input_tokens", int, True), ("output_tokens", int, True), ("stop_reason", str, True),
+              ("provider", str, True), ("cached", bool, True))
+    for name, kind, optional in checks:
+        if name not in data:
+            if optional:
+                continue
+            return None
+        value = data[name]
+        if value is None and optional:
+            continue
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            return None
+    try:
+        return LLMResponse.from_dict(data)
+    except (TypeError, ValueError):
+        return None
+
+
 class ResponseCache:
     """Cache of :class:`LLMResponse` keyed by :func:`cache_key`.
 
@@ -72,7 +96,12 @@ class ResponseCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> LLMResponse | None:
-        """The cached response (with ``cached=True``) or ``None``."""
+        """The cached response (with ``cached=True``) or ``None``.
+
+        An entry that is not a response (unreadable, not JSON, or JSON of another
+        shape: ``{}``, ``[]``, wrong types) counts as a miss and is deleted, so
+        the caller asks the provider again and stores a good entry.
+        """
         with self._lock:
             data = self._memory.get(key)
         if data is None and self.directory is not None:
@@ -83,11 +112,23 @@ class ResponseCache:
             if data is not None:
                 with self._lock:
                     self._memory[key] = data
-        if data is None:
+        response = _response_from(data) if data is not None else None
+        if response is None:
+            if data is not None or (self.directory is not None and self._file(key).exists()):
+                self._forget(key)
             self.misses += 1
             return None
         self.hits += 1
-        return replace(LLMResponse.from_dict(data), cached=True)
+        return replace(response, cached=True)
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._memory.pop(key, None)
+        if self.directory is not None:
+            try:
+                self._file(key).unlink()
+            except OSError:
+                pass
 
     def put(self, key: str, response: LLMResponse) -> None:
         """Store ``response`` (disk write errors are ignored: the cache is optional)."""
