@@ -323,6 +323,7 @@ with tab_batch:
                               help="Share of rows analysed by both where the labels are the same.")
                     dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
                                               comprehend=com.loc[differ, "Sentiment"])
+                    dis.index = pd.Index(dis.index + 1, name="row")  # data rows from 1, as in the error list
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
                     st.dataframe(dis, key="sent_disagree")
                 if len(frames) == 1:
@@ -331,7 +332,9 @@ with tab_batch:
                 else:
                     out = pd.concat([base] + [fr.add_prefix(f"{name}_") for name, fr in frames.items()], axis=1)
                 st.subheader("Results")
-                st.dataframe(out, key="sent_table")
+                shown = out.copy()
+                shown.index = pd.RangeIndex(1, len(out) + 1, name="row")  # the same row numbers as the error list
+                st.dataframe(shown, key="sent_table")
                 download_buttons(out, "sentiment_results", key="sent_dl")
             elif not run:
                 st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
