@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
     data = load_labelled_queries(args.train, args.text_column, args.label_column)
     for note in data.notes:  # what reading the training table detected or changed (cut texts, NUL bytes...)
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr if args.json else sys.stdout)
     clf = IntentClassifier().fit(data.texts, data.labels)
     provider = _provider(args)
     cache = None if args.no_cache else ResponseCache("default")

@@ -91,8 +91,9 @@ def _run_data(args) -> int:
         raise DataError("--limit must be a positive number of rows.")
     check_outputs({"--csv": args.csv, "--json": args.json}, {"--data": args.data})
     table = load_table(args.data)
+    print(table.summary())
     for note in table.notes:  # what reading the file detected or changed (cut texts, NUL bytes, encodings...)
-        print(f"note: {note}", file=sys.stderr)
+        print(f"  note: {note}")
     df = table.frame
     for col, opt in ((args.text_column, "--text-column"), (args.label_column, "--label-column")):
         if col and col not in df.columns:
