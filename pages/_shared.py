@@ -14,6 +14,7 @@ import streamlit as st
 from core.errors import CrossroadsError
 from core.export import to_csv_bytes, to_json_bytes
 from core.io import SUPPORTED_EXTENSIONS, LoadedTable, list_sheets, load_table
+from core.redact import redact_urls
 
 log = logging.getLogger("crossroads.ui")
 
@@ -44,11 +45,11 @@ def show_error(exc: BaseException, *, what: str = "That") -> None:
         what: what was being done, for the fallback message (e.g. ``"Training"``).
     """
     if isinstance(exc, CrossroadsError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(redact_urls(str(exc)), icon=":material/error:")
         return
     log.exception("unexpected error")  # full detail goes to the server log only
     st.error(
-        f"{what} failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}). "
+        f"{what} failed unexpectedly ({type(exc).__name__}: {redact_urls(str(exc))[:300]}). "
         "Check the input and options and try again; if it keeps happening, please report it with the file you used.",
         icon=":material/error:",
     )

@@ -324,6 +324,7 @@ with tab_batch:
                               help="Share of rows analysed by both where the labels are the same.")
                     dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
                                               comprehend=com.loc[differ, "Sentiment"])
+                    dis.index = pd.Index(dis.index + 1, name="row")  # data rows from 1, as in the error list
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
                     st.dataframe(dis.set_axis(dis.index + 1).rename_axis("row"), key="sent_disagree")
                 if len(frames) == 1:

@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.export import to_json_bytes
+from core.export import check_outputs, to_json_bytes, write_atomic
 from core.io import load_table
+from core.settings import settings
 from core.tabular.compare import (
     DEFAULT_FOLDS,
     METRICS,
@@ -50,8 +51,19 @@ def register(subparsers) -> None:
     p.add_argument("--no-shap", action="store_true", help="skip the SHAP explanation of the best model")
     p.add_argument("--shap-rows", type=int, default=200, metavar="N", help="rows explained by SHAP at most")
     p.add_argument("--json", metavar="OUT", help="write the full result as JSON to this file")
-    p.add_argument("--seed", type=int, default=0, help="random seed for splits and models")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed for splits and models (0 to 2**32-1)")
     p.set_defaults(func=run)
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a whole number NumPy and scikit-learn accept (0 to 2**32 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, not {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"--seed must be between 0 and {2**32 - 1:,} (2**32 - 1), not {value:,}")
+    return value
 
 
 def _fmt(v: float, scale: float | None = None) -> str:
@@ -81,8 +93,15 @@ def run(args: argparse.Namespace) -> int:
     """Run ``compare``; returns 0. Errors propagate as :class:`core.errors.CrossroadsError` (exit 2)."""
     if args.folds < 2:
         raise ConfigError(f"--folds must be at least 2, not {args.folds}.")
+    if args.folds > settings.max_folds:
+        raise settings.limit_error("max_folds", f"--folds {args.folds:,} was asked")
+    if args.max_rows is not None and args.max_rows < 20:
+        raise ConfigError(f"--max-rows must be at least 20, not {args.max_rows}.")
+    check_outputs({"--json": args.json}, {"--data": args.data})
+    # With --max-rows the sample is drawn while reading (same seed): a large file is never held whole.
     table = load_table(Path(args.data), sheet=args.sheet, header=not args.no_header,
-                       column_names=args.column_names, na_values=args.na_values)
+                       column_names=args.column_names, na_values=args.na_values, max_rows=args.max_rows,
+                       seed=args.seed)
     print(table.summary())
     for note in table.notes:
         print(f"  note: {note}")
@@ -122,6 +141,6 @@ def run(args: argparse.Namespace) -> int:
         out = result_to_json(result, shap_top, shap_info)
         out["source"] = {"file": table.name, "format": table.file_format, "encoding": table.encoding,
                          "delimiter": table.delimiter, "notes": table.notes}
-        Path(args.json).write_bytes(to_json_bytes(out))
+        write_atomic(args.json, to_json_bytes(out))
         print(f"\nJSON written to {args.json}")
     return 0

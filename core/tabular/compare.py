@@ -194,9 +194,14 @@ def plan_folds(y: np.ndarray, task: str, folds: int) -> tuple[int, list[str]]:
 
     Raises:
         ConfigError: ``folds`` < 2.
+        LimitError: ``folds`` above ``settings.max_folds`` (``CROSSROADS_MAX_FOLDS``, default 20).
     """
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, not {folds}.")
+    from core.settings import settings
+
+    if folds > settings.max_folds:
+        raise settings.limit_error("max_folds", f"{folds:,} folds were asked")
     n = len(y)
     k = min(folds, n // 2)
     notices = []
