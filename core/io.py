@@ -24,6 +24,7 @@ there is no pickle, no ``eval`` and no macro support anywhere on this path.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import json
 import os
@@ -86,6 +87,8 @@ class LoadedTable:
         sheet_names: every sheet of an Excel workbook, else ``[]``.
         notes: plain-language notes on what was detected or converted.
         n_bytes: size of the file in bytes.
+        digest: identifies the table for caches and workspaces: the SHA-256 (hex) of the
+            file's bytes and the reading options (:func:`table_digest`); ``""`` when unknown.
     """
 
     frame: pd.DataFrame
@@ -98,6 +101,7 @@ class LoadedTable:
     sheet_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     n_bytes: int = 0
+    digest: str = ""
 
     def summary(self) -> str:
         """One line describing the file, e.g. ``"train.csv: 891 rows x 12 columns, CSV, UTF-8, comma-delimited"``."""
@@ -109,6 +113,32 @@ class LoadedTable:
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'")
         return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- digests
+
+def file_digest(data: bytes) -> str:
+    """SHA-256 of a file's bytes, as 64 hex characters (computed once per upload, then used as a cache key)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def table_digest(file_sha256: str, *, sheet: str | int | None = None, header: bool = True,
+                 column_names: Sequence[str] | None = None, na_values: Sequence[str | float] = ()) -> str:
+    """Identify a table read from a file: the file's SHA-256 plus the reading options.
+
+    Two reads of the same bytes with the same options give the same digest; any
+    change of sheet, header, names or missing-value markers gives another.
+
+    Args:
+        file_sha256: :func:`file_digest` of the file's bytes.
+        sheet, header, column_names, na_values: as given to :func:`load_table`.
+
+    Returns:
+        64 hex characters.
+    """
+    options = json.dumps([file_sha256, sheet, bool(header), [str(c) for c in column_names or ()],
+                          [str(v) for v in na_values]], ensure_ascii=False)
+    return hashlib.sha256(options.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- reading bytes
@@ -410,6 +440,7 @@ def load_table(
     column_names: Sequence[str] | None = None,
     na_values: Sequence[str | float] = (),
     max_bytes: int = MAX_UPLOAD_BYTES,
+    sha256: str | None = None,
 ) -> LoadedTable:
     """Read a table from a path or from uploaded bytes.
 
@@ -422,9 +453,12 @@ def load_table(
             must match the number of columns.
         na_values: extra values meaning "missing", e.g. ``["-200"]`` or ``[-200]``.
         max_bytes: size limit in bytes.
+        sha256: the file's :func:`file_digest` when the caller already has it
+            (an upload hashed once); computed here otherwise.
 
     Returns:
-        A :class:`LoadedTable` (``frame`` has at least one row and one column).
+        A :class:`LoadedTable` (``frame`` has at least one row and one column)
+        whose ``digest`` is :func:`table_digest` of the file and these options.
 
     Raises:
         DataError: empty file, header only, binary/non-table content, unknown
@@ -434,7 +468,9 @@ def load_table(
     if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise DataError(f"'{name}' is empty. Upload a file with a header row and at least one data row.")
     fmt = sniff_format(data, name)
-    result = LoadedTable(frame=pd.DataFrame(), name=name, file_format=fmt, n_bytes=len(data))
+    result = LoadedTable(frame=pd.DataFrame(), name=name, file_format=fmt, n_bytes=len(data),
+                         digest=table_digest(sha256 or file_digest(data), sheet=sheet, header=header,
+                                             column_names=column_names, na_values=na_values))
     if fmt == "csv":
         raw = _read_delimited(data, name, header, result)
     elif fmt == "excel":
