@@ -351,7 +351,8 @@ def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto",
             x = pd.to_numeric(df.loc[present, name], errors="coerce").astype(float)
             if x.notna().sum() > 2 and x.std() > 0 and abs(float(yn.corr(x))) > 0.99:
                 notices.append(f"{name!r} is almost the target itself (correlation {abs(yn.corr(x)):.3f}); "
-                               "if it is not known when you predict, leave it out (possible leakage).")
+                               "if it is not known when you predict, leave it out: untick 'use' in the column table, "
+                               "or --exclude on the command line (possible leakage).")
     if excluded:
         notices.append(f"{len(excluded)} column(s) left out by you: {', '.join(excluded[:10])}"
                        + (" ..." if len(excluded) > 10 else "") + ".")
