@@ -19,6 +19,9 @@ from pages._state import keep, put
 log = logging.getLogger("crossroads.ui")
 
 
+_NAVIGATION_SWITCHED = False
+
+
 def ensure_navigation() -> None:
     """Make a deep link that is a fresh server's first request go through ``st.navigation``.
 
@@ -32,7 +35,12 @@ def ensure_navigation() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    global _NAVIGATION_SWITCHED
+    # Once per process: a server never turns the flag back on after st.navigation has run, but AppTest resets
+    # it before every run and then runs the page without the main script, so a rerun each time would drop
+    # every button click of an AppTest on the whole app.
+    if PagesManager.uses_pages_directory and not _NAVIGATION_SWITCHED:
+        _NAVIGATION_SWITCHED = True
         PagesManager.uses_pages_directory = False
         st.rerun()
 
