@@ -121,7 +121,8 @@ def adopt_restored(results: dict, run_id: str, table, target: str, task: str, ch
 
 def use_model_section(result, run_id: str) -> None:
     """ "Use a model": pick a compared model, download it (skops), score a new file and download the predictions."""
-    with st.expander("Use a model: download it, or score a new file", icon=":material/rocket_launch:"):
+    with st.expander("Use a model: download it, or score a new file", icon=":material/rocket_launch:",
+                     key=keep("dm_use_open", default=False)):
         labels = {r.key: r.label for r in result.results}
         mkey = st.selectbox("Model", list(labels), format_func=labels.get,
                             key=keep("dm_use_model", default=result.best.key, options=list(labels)))

@@ -174,7 +174,7 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
     # ---- from here on the session is replaced
     for fid, tname in (state.get("files") or {}).items():
         table = loaded_table(ws, tname)
-        add_uploaded_file({"name": table.name, "page": f"workspace {name}", "size": table.n_bytes,
+        add_uploaded_file({"name": table.name, "page": f"from {name}", "size": table.n_bytes,
                            "table": table}, fid)
     for k, v in plain.items():
         st.session_state[k] = v
@@ -185,19 +185,20 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
         table, result, check = rebuilt
         if not any(k.startswith("dm_") for k in ui):  # a workspace written by the CLI: set the page's choices
             dm_fid = table.digest or "workspace-table"
-            add_uploaded_file({"name": table.name, "page": f"workspace {name}", "size": table.n_bytes,
+            add_uploaded_file({"name": table.name, "page": f"from {name}", "size": table.n_bytes,
                                "table": table}, dm_fid)
             ui.update(_dm_widgets_from_settings(result, dm_fid, len(table.frame)))
             st.session_state["dm_exclude"] = list(result.settings.exclude)
         st.session_state[RESTORED] = {"result": result, "check": check, "digest": table.digest}
-        parts.append(f"comparison of {len(result.results)} models rebuilt in {check.seconds:.1f} s"
+        parts.append(f"the comparison's {len(result.results)} models rebuilt in {check.seconds:.1f} s"
                      + (" (hold-out results match the saved ones)" if check.matches else
-                        " — it differs from the saved one: " + "; ".join(check.differences[:3])))
+                        " — they differ from the saved ones: " + "; ".join(check.differences[:3])))
     restore_values(ui)
     n_tables = len(state.get("files") or {})
-    parts.insert(0, f"{n_tables} table(s), {len(ui)} choice(s), {len(plain)} result(s)")
-    return f"Opened **{name}** (saved {ws.created or 'at an unknown time'}): " + ", ".join(parts) + \
-        f". {time.perf_counter() - start:.1f} s."
+    parts.insert(0, f"{n_tables} uploaded table(s) and {len(ui)} choice(s) on every page"
+                 + (f", {len(plain)} kept result(s)" if plain else ""))
+    when = ws.created.replace("T", " ").replace("+00:00", " UTC") if ws.created else "at an unknown time"
+    return f"Opened **{name}** (saved {when}): " + "; ".join(parts) + f". {time.perf_counter() - start:.1f} s."
 
 
 def sidebar() -> None:

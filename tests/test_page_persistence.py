@@ -246,10 +246,10 @@ def test_workspace_reopens_every_page_in_a_fresh_session():
     fresh = app()  # a new browser session: nothing there
     assert "dm_results" not in fresh.session_state
     open_in(fresh, data)
-    assert any("Opened **work.zip**" in s.value and "comparison of 3 models rebuilt" in s.value
+    assert any("Opened **work.zip**" in s.value and "the comparison's 3 models rebuilt" in s.value
                and "hold-out results match the saved ones" in s.value for s in fresh.sidebar.success)
     go(fresh, DM)
-    assert any(c.value.startswith("Using **small.csv** (uploaded earlier · workspace work.zip)")
+    assert any(c.value.startswith("Using **small.csv** (uploaded earlier · from work.zip)")
                for c in fresh.caption)
     assert fresh.session_state["dm_exclude"] == ["noise"]
     assert fresh.multiselect(key="dm_models_classification").value == ["linear", "tree", "dummy"]
@@ -317,7 +317,7 @@ def test_a_cli_workspace_opens_on_the_data_models_page(tmp_path, capsys):
                  "--exclude", "colour", "--no-shap", "--workspace", str(ws)]) == 0
     capsys.readouterr()
     at = open_in(app(), ws.read_bytes(), "cli.zip")
-    assert any("comparison of 2 models rebuilt" in s.value for s in at.sidebar.success)
+    assert any("the comparison's 2 models rebuilt" in s.value for s in at.sidebar.success)
     go(at, DM)
     assert at.radio(key="dm_source").value == "Upload a file"
     assert at.selectbox(key="dm_target").value == "label"
