@@ -21,7 +21,7 @@ from core.arena.hybrid import (ARMS, analyze_query, batch_summary, build_prompts
                                stream_prompt)
 from core.arena.pricing import load_prices
 from core.arena.prompts import CONTEXTUALISED_TEMPLATE, DEFAULT_GUIDANCE, RAW_TEMPLATE, guidance_for
-from core.arena.providers import LABELS, available_providers, make_provider
+from core.arena.providers import PROVIDERS, available_providers, make_provider
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
@@ -49,8 +49,9 @@ LABEL_GUESSES = ("label", "category", "intent", "topic", "class", "target")
 
 # ----------------------------------------------------------------------------- cached work
 @st.cache_data(ttl=60, show_spinner="Checking which LLM providers are available...")
-def provider_statuses(region: str, base_url: str, model_path: str):
-    """``available_providers`` for these settings (re-probed at most once a minute)."""
+def provider_statuses(region: str, base_url: str, model_path: str, registered: tuple[str, ...] = ()):
+    """``available_providers`` for these settings (re-probed at most once a minute, or when
+    the provider registry changes: ``registered`` is its list of names)."""
     return available_providers(region=region or None, base_url=base_url or None,
                                model_path=model_path or None)
 
@@ -164,22 +165,22 @@ with st.expander("Provider settings", icon=":material/settings:"):
     if st.button("Check providers again", icon=":material/refresh:", key="arena_recheck"):
         provider_statuses.clear()
 
-statuses = provider_statuses(region, base_url, model_path)
+statuses = provider_statuses(region, base_url, model_path, tuple(PROVIDERS))
 available = [s for s in statuses if s.available]
 unavailable = [s for s in statuses if not s.available]
 if available:
     for s in available:
-        st.success(f"**{s.label or LABELS[s.name]}**  \n{s.reason}", icon=":material/check_circle:")
+        st.success(f"**{s.label or PROVIDERS[s.name].label}**  \n{s.reason}", icon=":material/check_circle:")
     if unavailable:
         # one neutral, folded line: the user has a working provider, the others are optional
-        with st.expander("Not available here: " + ", ".join(s.label or LABELS[s.name] for s in unavailable)
+        with st.expander("Not available here: " + ", ".join(s.label or PROVIDERS[s.name].label for s in unavailable)
                          + " (optional; expand to see why)", icon=":material/info:"):
-            st.markdown("\n".join(f"- **{s.label or LABELS[s.name]}**: {s.reason}" for s in unavailable))
+            st.markdown("\n".join(f"- **{s.label or PROVIDERS[s.name].label}**: {s.reason}" for s in unavailable))
 else:
     status_cols = st.columns(len(statuses))
     for col, s in zip(status_cols, statuses):
         with col:
-            st.warning(f"**{s.label or LABELS[s.name]}** — not available  \n{s.reason}", icon=":material/block:")
+            st.warning(f"**{s.label or PROVIDERS[s.name].label}** — not available  \n{s.reason}", icon=":material/block:")
 
 provider = None
 cache = None
@@ -192,19 +193,21 @@ else:
     names = [s.name for s in available]
     c1, c2, c3, c4 = st.columns([2, 3, 1, 1])
     prov_name = c1.selectbox("Provider", names, index=0, key="arena_provider",
-                             format_func=lambda n: LABELS[n] + (" · auto" if n == names[0] else ""),
-                             help="Auto-picked in this order when available: Bedrock, a local server, "
-                                  "the embedded model.")
+                             format_func=lambda n: PROVIDERS[n].label + (" · auto" if n == names[0] else ""),
+                             help="Auto-picked in this order when available: "
+                                  + ", ".join(spec.label for spec in PROVIDERS.values()) + ".")
     status = next(s for s in available if s.name == prov_name)
     model = c2.selectbox("Model", status.models or [""], index=0, key=f"arena_model_{prov_name}")
-    max_tokens = int(c3.number_input("Max output tokens", 8, 4096, 160 if prov_name == "local" else 512, 8,
-                                     key="arena_max_tokens"))
-    temperature = float(c4.number_input("Temperature", 0.0, 1.0, 0.2, 0.1, key="arena_temperature",
-                                        help="Not sent to Bedrock models that do not accept it."))
     try:
-        provider = get_provider(prov_name, model if prov_name != "local" else "", region, base_url, model_path)
+        provider = get_provider(prov_name, model, region, base_url, model_path)
     except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
         show_error(exc, what="Preparing the provider")
+    # a tiny base model is slow and rambles: a short default answer length
+    max_tokens = int(c3.number_input("Max output tokens", 8, 4096,
+                                     160 if getattr(provider, "is_base_model", False) else 512, 8,
+                                     key="arena_max_tokens"))
+    temperature = float(c4.number_input("Temperature", 0.0, 1.0, 0.2, 0.1, key="arena_temperature",
+                                        help="Not sent to models that do not accept it."))
     if provider is not None:
         if getattr(provider, "is_base_model", False):
             st.info(f"**This is a tiny base model.** {provider.description}", icon=":material/info:")

@@ -15,9 +15,14 @@ Providers (``core.arena.providers``)
 ``auto_provider(statuses=None, ...) -> LLMProvider``
     Bedrock if credentials exist, else an OpenAI-compatible server (Ollama
     auto-detected at http://localhost:11434/v1), else the embedded GGUF.
-``make_provider(name, model=None, *, region, profile, base_url, api_key, model_path)``
+``make_provider(name, model=None, *, region, profile, base_url, api_key, model_path, **options)``
     Build ``"bedrock"`` (:class:`BedrockProvider`), ``"openai"``
-    (:class:`OpenAICompatProvider`) or ``"local"`` (:class:`EmbeddedProvider`).
+    (:class:`OpenAICompatProvider`), ``"local"`` (:class:`EmbeddedProvider`,
+    ``n_ctx=`` sets its context) or any other registered provider.
+``PROVIDERS`` / ``register_provider(ProviderSpec(...))`` / ``provider_spec(name)``
+    The registry (``core.arena.providers.registry``): one spec per provider with
+    its label, factory, probe, ``local`` flag, capabilities and settings; the
+    CLI choices, the pages' pickers and pricing read it.
 
 Every provider has ``.name``, ``.model_id``, ``.description`` (one paragraph
 for the UI; the embedded one says plainly it is a tiny base model),
@@ -26,6 +31,10 @@ for the UI; the embedded one says plainly it is a tiny base model),
     generate(system: str, messages: list[{"role","content"}], max_tokens: int,
              temperature: float | None) -> LLMResponse
     stream(...same...) -> ResponseStream   # iterate str chunks; then .response
+
+    choose(system, messages, labels, *, max_tokens=48, temperature=0.0) -> LLMResponse
+        # one label of `labels`, constrained where the provider can (token mask or
+        # GBNF grammar, JSON-schema response_format, Converse tool with an enum)
 
 ``LLMResponse(text, input_tokens, output_tokens, latency_ms, stop_reason,
 model_id, provider, cached)``. Failures raise ``core.errors.ProviderError``
@@ -73,6 +82,14 @@ out_tok)``; local models cost 0. ``core.arena.cache.ResponseCache(directory)``
 (``None`` = memory, ``"default"`` = ``~/.cache/crossroads/llm``) is keyed on
 provider, model, prompt and parameters, never on credentials.
 
+Label choice (``core.arena.choice``)
+------------------------------------
+``humanise_label("card_arrival") -> "Card arrival"``; ``parse_choice(text, labels)
+-> key | None`` (exact, humanised or ``{"label": ...}``; ``None`` = invalid output);
+``choose_cached(provider, system, messages, labels, cache=, max_tokens=48,
+temperature=0.0) -> LLMResponse`` (through the response cache, key
+``choice_cache_key(...)``).
+
 CLI: ``python -m core respond --train PATH --text-column C --label-column L
 --query "..." [--provider auto|bedrock|openai|local] [--model ID] [--json]``.
 """
@@ -101,6 +118,13 @@ _LAZY = {
     "batch_summary": "core.arena.hybrid",
     "load_prices": "core.arena.pricing",
     "ResponseCache": "core.arena.cache",
+    "PROVIDERS": "core.arena.providers",
+    "ProviderSpec": "core.arena.providers",
+    "provider_spec": "core.arena.providers",
+    "register_provider": "core.arena.providers",
+    "humanise_label": "core.arena.choice",
+    "parse_choice": "core.arena.choice",
+    "choose_cached": "core.arena.choice",
 }
 
 __all__ = sorted(_LAZY)

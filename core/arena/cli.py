@@ -32,8 +32,11 @@ def register(subparsers) -> None:
     p.add_argument("--text-column", required=True, metavar="C", help="column with the query text")
     p.add_argument("--label-column", required=True, metavar="L", help="column with the category")
     p.add_argument("--query", required=True, help="the customer message to answer")
-    p.add_argument("--provider", default="auto", choices=["auto", "bedrock", "openai", "local"],
-                   help="LLM provider (auto: Bedrock, then a local server, then the embedded model)")
+    from .providers.registry import PROVIDERS
+
+    p.add_argument("--provider", default="auto", choices=["auto", *PROVIDERS],
+                   help="LLM provider (auto: the first available of "
+                        + ", ".join(spec.label for spec in PROVIDERS.values()) + ")")
     p.add_argument("--model", default=None, metavar="ID",
                    help="model ID (Bedrock modelId / inference profile, server model name, or GGUF path)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_tokens < 1:
         raise ConfigError("--max-tokens must be at least 1.")
     if args.provider == "auto" and args.model:
-        raise ConfigError("--model needs an explicit --provider (bedrock, openai or local).")
+        from .providers.registry import PROVIDERS
+        raise ConfigError(f"--model needs an explicit --provider ({', '.join(PROVIDERS)}).")
     data = load_labelled_queries(args.train, args.text_column, args.label_column)
     clf = IntentClassifier().fit(data.texts, data.labels)
     provider = _provider(args)

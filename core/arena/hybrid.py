@@ -31,7 +31,6 @@ from .pricing import PriceTable, load_prices
 from .prompts import (CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, PromptTemplate, RenderedPrompt, context_values,
                       few_shot_messages)
 from .providers.base import LLMProvider, LLMResponse, ResponseStream
-from .providers.bedrock import accepts_temperature
 
 ARMS = ("raw", "contextualised")
 
@@ -203,21 +202,14 @@ class ArmResult:
                 "charged_usd": self.charged_usd}
 
 
-def _effective_temperature(provider: LLMProvider, temperature: float | None) -> float | None:
-    if temperature is not None and provider.name == "bedrock" and not accepts_temperature(provider.model_id):
-        return None
-    return temperature
-
-
 def _key(provider: LLMProvider, prompt: RenderedPrompt, max_tokens: int, temperature: float | None) -> str:
     return cache_key(provider.cache_identity(), prompt.system, prompt.messages,
-                     {"max_tokens": max_tokens, "temperature": _effective_temperature(provider, temperature)})
+                     {"max_tokens": max_tokens, "temperature": provider.effective_temperature(temperature)})
 
 
 def _cost(provider: LLMProvider, response: LLMResponse, prices: PriceTable) -> float | None:
-    local = provider.is_local() if hasattr(provider, "is_local") else None
     return prices.cost_usd(provider.name, response.model_id, response.input_tokens,
-                           response.output_tokens, local=local)
+                           response.output_tokens, local=provider.is_local())
 
 
 def _arm(name: str, provider: LLMProvider, prompt: RenderedPrompt, response: LLMResponse,

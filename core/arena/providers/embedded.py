@@ -33,7 +33,12 @@ from core.errors import ConfigError, ProviderError
 
 from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
+from .llama_choice import LabelTrie, choice_completion_prompt, labels_gbnf
 
+#: File name (and ``model_id``) of the default weights, Gemma 3 270M in Q4_K_M.
+DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
+#: Decoders of :meth:`EmbeddedProvider.choose` (see :mod:`.llama_choice`).
+CHOICE_METHODS = ("trie", "gbnf")
 DEFAULT_N_CTX = 2048
 #: CPU threads: 2 on machines with 3+ cores, else 1. Measured on a shared 2-core machine
 #: (benchmarks/llm_latency.py, 182-token prompt + 16 tokens): 1 thread 2.7 s, 2 threads
@@ -188,8 +193,12 @@ class EmbeddedProvider(LLMProvider):
         few_shot: ``True`` (default) formats the chat as a few-shot completion
             prompt for a base model; ``False`` uses the GGUF's chat template
             (for instruction-tuned GGUFs).
+        choice_method: how :meth:`choose` constrains the answer to the label
+            set: ``"trie"`` (default, a token mask over the labels' tokens) or
+            ``"gbnf"`` (llama.cpp's grammar sampler); see :mod:`.llama_choice`.
 
     Raises:
+        ConfigError: an unknown ``choice_method`` or a bad ``n_ctx``.
         ConfigError / ProviderError: at first call if the model cannot load.
     """
 
@@ -201,13 +210,19 @@ class EmbeddedProvider(LLMProvider):
                    "real answers.")
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, n_ctx: int = DEFAULT_N_CTX,
-                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True):
+                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True, choice_method: str = "trie"):
+        if choice_method not in CHOICE_METHODS:
+            raise ConfigError(f"choice_method {choice_method!r} is not known: use one of "
+                              f"{', '.join(CHOICE_METHODS)}.")
+        if not isinstance(n_ctx, int) or isinstance(n_ctx, bool) or n_ctx < 64:
+            raise ConfigError(f"n_ctx must be a whole number of tokens >= 64, got {n_ctx!r}.")
         self.model_path = Path(model_path).expanduser() if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.few_shot = few_shot
         self.is_base_model = few_shot
-        super().__init__((self.model_path.name if self.model_path else "gemma-3-270m-q4_k_m.gguf"))
+        self.choice_method = choice_method
+        super().__init__((self.model_path.name if self.model_path else DEFAULT_MODEL_NAME))
 
     def path(self) -> Path:
         """The GGUF path in use (assembles the default weights if needed)."""
@@ -330,3 +345,99 @@ class EmbeddedProvider(LLMProvider):
         return {"provider": self.name, "model": self.model_id,
                 "path": str(self.model_path) if self.model_path else "default",
                 "n_ctx": self.n_ctx, "few_shot": self.few_shot}
+
+    def choice_cache_identity(self) -> dict[str, Any]:
+        return {**self.cache_identity(), "choice_method": self.choice_method}
+
+    # -- constrained choice ----------------------------------------------------
+    def choice_prompt(self, system: str, messages) -> str:
+        """The completion prompt :meth:`choose` sends (see :func:`.llama_choice.choice_completion_prompt`)."""
+        return choice_completion_prompt(system, messages)
+
+    def _label_tokens(self, llm, labels) -> dict[str, tuple[int, ...]]:
+        # the label follows "Answer:" with one space, as in the worked examples
+        return {lab: tuple(llm.tokenize((" " + lab).encode("utf-8"), add_bos=False, special=False))
+                for lab in labels}
+
+    def _choose(self, system, messages, labels, max_tokens, temperature) -> LLMResponse:
+        """One label from ``labels``, constrained by a token trie or a GBNF grammar.
+
+        ``max_tokens`` is raised to the longest label's token count when it
+        is lower: generation ends at the label's end anyway, and a cut label
+        would be an invalid answer.
+        """
+        llm = self.llama()
+        temp = 0.0 if temperature is None else float(temperature)
+        prompt = self.choice_prompt(system, messages)
+        with self._lock():
+            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            trie = LabelTrie(self._label_tokens(llm, labels))
+            budget = max(int(max_tokens), trie.longest() + 1)
+            if len(tokens) + budget > self.n_ctx:
+                need = len(tokens) + budget
+                raise ConfigError(
+                    f"the choice prompt ({len(tokens)} tokens with {len(labels)} labels) plus the longest "
+                    f"label ({trie.longest()} tokens) needs {need} tokens, more than the local model's "
+                    f"context of {self.n_ctx}: build the provider with n_ctx={_round_ctx(need)} "
+                    "(e.g. make_provider('local', n_ctx=...)), or use fewer labels or examples.")
+            start = now_ms()
+            try:
+                if self.choice_method == "gbnf":
+                    text, n_out, stop = self._choose_gbnf(llm, tokens, labels, budget, temp)
+                else:
+                    text, n_out, stop = self._choose_trie(llm, tokens, trie, budget, temp)
+            except (ValueError, RuntimeError) as exc:
+                raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
+            latency = now_ms() - start
+        return LLMResponse(text=text, input_tokens=len(tokens), output_tokens=n_out,
+                           latency_ms=round(latency, 1), stop_reason=stop, model_id=self.model_id,
+                           provider=self.name)
+
+    def _choose_gbnf(self, llm, tokens, labels, budget, temp) -> tuple[str, int, str | None]:
+        from llama_cpp import LlamaGrammar
+
+        grammar = LlamaGrammar.from_string(labels_gbnf(labels), verbose=False)
+        # token IDs, not text: the same tokenisation as the trie (user text never becomes a special token)
+        out = llm.create_completion(tokens, max_tokens=budget, temperature=temp, grammar=grammar)
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return choice["text"].strip(), usage.get("completion_tokens"), choice.get("finish_reason")
+
+    def _choose_trie(self, llm, tokens, trie: LabelTrie, budget, temp) -> tuple[str, int, str | None]:
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        eos = llm.token_eos()
+        candidates = trie.start()
+        allowed = np.asarray(trie.allowed(candidates, 0)[0], dtype=np.intc)
+
+        def mask(_input_ids, logits):
+            out = np.full_like(logits, -np.inf)
+            out[allowed] = logits[allowed]
+            return out
+
+        chosen, depth = None, 0
+        gen = llm.generate(tokens, temp=temp, logits_processor=LogitsProcessorList([mask]))
+        try:
+            for token in gen:
+                ending = trie.allowed(candidates, depth)[1]
+                if token == eos and ending is not None:
+                    chosen = ending
+                    break
+                candidates = trie.advance(candidates, depth, token)
+                depth += 1
+                chosen = trie.settled(candidates, depth)
+                if chosen is not None or not candidates or depth >= budget:
+                    break
+                nxt, ending = trie.allowed(candidates, depth)
+                allowed = np.asarray(nxt + ([eos] if ending is not None else []), dtype=np.intc)
+        finally:
+            gen.close()
+        if chosen is None:  # cut by the token budget (cannot happen with budget > longest label)
+            return "", depth, "length"
+        return chosen, len(trie.sequences[chosen]), "stop"
+
+
+def _round_ctx(tokens: int) -> int:
+    """``tokens`` rounded up to a multiple of 512 (a tidy ``n_ctx`` suggestion)."""
+    return -(-int(tokens) // 512) * 512
