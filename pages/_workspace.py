@@ -38,6 +38,9 @@ DEFAULT_PERSISTED = ("dm_exclude", "sent_single", "sent_batch", "sent_table_id",
                      "arena_latencies", "arena_last_example")
 #: Where an opened workspace's rebuilt comparison waits for the Data & Models page (pages/_model_use.py).
 RESTORED = "dm_restored"
+#: Where an opened workspace's bake-off waits for the Decide page: ``{"result": BakeoffResult, "record": {analysis,
+#: constraints, config, source}, "check": RestoreCheck, "train": DataFrame, "test": DataFrame}``.
+DECIDE_RESTORED = "decide_restored"
 MESSAGE = "_ws_message"
 PENDING = "_ws_pending"
 UPLOAD_VERSION = "_ws_upload_version"
@@ -158,7 +161,7 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
     Raises:
         CrossroadsError: the saved comparison cannot be rebuilt (nothing is changed then).
     """
-    from core.workspace.sections import restore_comparison_section
+    from core.workspace.sections import DECIDE, restore_bakeoff_section, restore_comparison_section
 
     start = time.perf_counter()
     state = ws.state if isinstance(ws.state, dict) else {}
@@ -171,6 +174,7 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
     ui = {k: decode(v, get_table) for k, v in (state.get("ui") or {}).items()}
     plain = {k: decode(v, get_table) for k, v in (state.get("session") or {}).items()}
     rebuilt = restore_comparison_section(ws, on_progress=progress)  # the slow part, before anything changes
+    bakeoff = restore_bakeoff_section(ws)
     # ---- from here on the session is replaced
     for fid, tname in (state.get("files") or {}).items():
         table = loaded_table(ws, tname)
@@ -178,8 +182,13 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
                            "table": table}, fid)
     for k, v in plain.items():
         st.session_state[k] = v
-    for k in ("dm_results", "dm_shap", RESTORED):
+    for k in ("dm_results", "dm_shap", RESTORED, DECIDE_RESTORED):
         st.session_state.pop(k, None)
+    if bakeoff is not None:
+        b_result, record, b_check = bakeoff
+        sec = ws.sections[DECIDE]
+        st.session_state[DECIDE_RESTORED] = {"result": b_result, "record": record, "check": b_check,
+                                             "train": ws.tables[sec["train"]], "test": ws.tables[sec["test"]]}
     parts = []
     if rebuilt is not None:
         table, result, check = rebuilt
@@ -193,6 +202,10 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
         parts.append(f"the comparison's {len(result.results)} models rebuilt in {check.seconds:.1f} s"
                      + (" (hold-out results match the saved ones)" if check.matches else
                         " — they differ from the saved ones: " + "; ".join(check.differences[:3])))
+    if bakeoff is not None:
+        parts.append(f"the bake-off on {bakeoff[0].n_test:,} test rows (classifier rebuilt"
+                     + (", same predictions)" if bakeoff[2].matches else ": " + "; ".join(bakeoff[2].differences)
+                        + ")"))
     restore_values(ui)
     n_tables = len(state.get("files") or {})
     parts.insert(0, f"{n_tables} uploaded table(s) and {len(ui)} choice(s) on every page"

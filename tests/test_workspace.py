@@ -134,6 +134,27 @@ def test_banking77_workspace_reopens_equal_in_a_fresh_process(shared_data, tmp_p
     assert result.result("linear").holdout.metrics["accuracy"] > 0.3  # 77 classes: chance is ~0.013
 
 
+def test_bakeoff_cli_writes_a_workspace_whose_classifier_rebuilds_equal(tmp_path, capsys):
+    from core.cli import main
+    from core.workspace.sections import restore_bakeoff_section
+
+    path = tmp_path / "bakeoff.zip"
+    code = main(["bakeoff", "--data", str(ROOT / "data" / "support_queries.csv"), "--text-column", "text",
+                 "--label-column", "label", "--arms", "classifier", "--json", str(tmp_path / "b.json"),
+                 "--workspace", str(path)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"wrote {path}" in err
+    ws = open_workspace(path)
+    result, record, check = restore_bakeoff_section(ws)
+    assert check.matches, check.differences
+    saved = json.loads((tmp_path / "b.json").read_text())
+    assert result.n_test == len(saved["result"]["rows"]) == len(ws.tables["decide.test"]) == 80
+    assert result.arms["classifier"]["accuracy"] == saved["result"]["arms"]["classifier"]["accuracy"]
+    assert record["analysis"]["recommendation"] == saved["analysis"]["recommendation"]
+    assert len(ws.tables["decide.train"]) + len(ws.tables["decide.test"]) == 400
+
+
 # ------------------------------------------------------------------ tables and the codec
 
 def test_parquet_keeps_dtypes_missing_values_japanese_names_and_mixed_columns():

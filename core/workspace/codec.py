@@ -36,6 +36,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "ArmResult": ("core.arena.hybrid", "ArmResult"),
     "QueryAnalysis": ("core.arena.hybrid", "QueryAnalysis"),
     "ArenaResult": ("core.arena.hybrid", "ArenaResult"),
+    "BakeoffResult": ("core.decide.result", "BakeoffResult"),
 }
 #: Deepest nesting accepted by :func:`decode` (a hostile file cannot exhaust the stack).
 MAX_DEPTH = 64

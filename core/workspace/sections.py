@@ -95,3 +95,124 @@ def restore_comparison_section(ws: Workspace, *, section: str = DATA_MODELS, on_
     table = loaded_table(ws, str(sec.get("table", "")))
     result, check = restore_comparison(table.frame, ws.results[rname], on_progress=on_progress)
     return table, result, check
+
+
+# ------------------------------------------------------------------ Decide (bake-off)
+
+DECIDE = "decide"
+#: Version of the bake-off record written by :func:`add_bakeoff`.
+BAKEOFF_RECORD_VERSION = 1
+
+
+def add_bakeoff(ws: Workspace, data, result, analysis, *, constraints=None, config=None,
+                source: dict | None = None, section: str = DECIDE) -> None:
+    """Put a Decide bake-off in ``ws``: its train and test rows, and what it measured.
+
+    Layout::
+
+        sections["decide"] = {"train": "decide.train", "test": "decide.test", "bakeoff": "decide.bakeoff"}
+        tables["decide.train"], tables["decide.test"]: columns text, label (the split as run)
+        results["decide.bakeoff"] = {record_version, result (BakeoffResult.to_dict), analysis,
+                                     constraints, config, source}
+
+    LLM answers are stored as they were (they are measurements, not rebuilt); the classifier
+    is rebuilt on open from the train rows and the seed and checked against the saved
+    predictions (:func:`restore_bakeoff_section`).
+
+    Args:
+        data: the :class:`core.decide.data.BakeoffData` that was run.
+        result: the :class:`core.decide.result.BakeoffResult`.
+        analysis: the :class:`core.decide.analysis.Analysis` (or its dict).
+        constraints, config: the user's constraints and the run's config (objects with
+            ``to_dict``, dataclasses or dicts), or ``None``.
+        source: where the data came from (file names, columns), JSON.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    def as_dict(obj):
+        if obj is None or isinstance(obj, dict):
+            return obj
+        if hasattr(obj, "to_dict"):
+            return obj.to_dict()
+        return dataclasses.asdict(obj)
+
+    train, test = f"{section}.train", f"{section}.test"
+    ws.add_table(train, pd.DataFrame({"text": data.train_texts, "label": data.train_labels}),
+                 {"name": getattr(data, "name", "table"), "rows": "training rows of the split"})
+    ws.add_table(test, pd.DataFrame({"text": data.test_texts, "label": data.test_labels}),
+                 {"name": getattr(getattr(data, "split", None), "test_name", None) or getattr(data, "name", "table"),
+                  "rows": "test rows of the split"})
+    record = {"record_version": BAKEOFF_RECORD_VERSION, "result": result.to_dict(), "analysis": as_dict(analysis),
+              "constraints": as_dict(constraints), "config": as_dict(config), "source": source or {},
+              "data": data.summary() if hasattr(data, "summary") else {}}
+    ws.results[f"{section}.bakeoff"] = json_safe(record)
+    ws.sections[section] = {"train": train, "test": test, "bakeoff": f"{section}.bakeoff"}
+
+
+def json_safe(obj):
+    """``obj`` with tuples as lists, numpy values as Python numbers and NaN/inf as ``None`` (valid JSON)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+def restore_bakeoff_section(ws: Workspace, *, section: str = DECIDE):
+    """Read a saved bake-off back and rebuild its classifier to check it.
+
+    Returns:
+        ``(result, record, check)``: the :class:`core.decide.result.BakeoffResult`, the saved
+        record (``analysis``, ``constraints``, ``config``, ``source``) and a
+        :class:`core.tabular.compare.RestoreCheck` comparing the rebuilt classifier's test
+        predictions with the saved ones; ``None`` when the workspace has no bake-off.
+
+    Raises:
+        WorkspaceError: the section names a missing table or result, or a newer record version.
+    """
+    import time
+
+    from core.arena.classifier import IntentClassifier
+    from core.decide.result import BakeoffResult
+    from core.tabular.compare import RestoreCheck
+
+    sec = ws.sections.get(section)
+    if not isinstance(sec, dict) or not sec.get("bakeoff"):
+        return None
+    for key in ("train", "test"):
+        if str(sec.get(key)) not in ws.tables:
+            raise WorkspaceError(f"the workspace has no table '{sec.get(key)}'; it is damaged or incomplete.")
+    record = ws.results.get(str(sec["bakeoff"]))
+    if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
+        raise WorkspaceError("the workspace's bake-off record is missing or damaged.")
+    if int(record.get("record_version", 0)) > BAKEOFF_RECORD_VERSION:
+        raise WorkspaceError("the workspace's bake-off was saved by a newer Crossroads; update Crossroads to open it.")
+    result = BakeoffResult.from_dict(record["result"])
+    train, test = ws.tables[str(sec["train"])], ws.tables[str(sec["test"])]
+    start = time.perf_counter()
+    seed = int((record.get("config") or {}).get("seed", 0) or 0)
+    clf = IntentClassifier(random_state=seed).fit(train["text"].astype(str).tolist(),
+                                                  train["label"].astype(str).tolist())
+    proba = clf.predict_proba(test["text"].astype(str).tolist())
+    now = [clf.classes_[int(i)] for i in proba.argmax(axis=1)]
+    saved = [r.get("classifier_pred") for r in result.rows]
+    differences = []
+    if len(saved) != len(now):
+        differences.append(f"{len(now)} test rows now, {len(saved)} when saved.")
+    else:
+        n_diff = sum(a != b for a, b in zip(saved, now))
+        if n_diff:
+            differences.append(f"the rebuilt classifier predicts {n_diff} of {len(now)} test rows differently.")
+    return result, record, RestoreCheck(not differences, differences, time.perf_counter() - start)
