@@ -39,6 +39,8 @@ KEPT = "_crossroads_kept"
 PERSISTED: set[str] = set()
 
 _MISSING = object()
+#: Suffix of the mirror entry that records a kept value's scope (see :func:`keep`).
+SCOPE = "@scope"
 
 
 def _valid(value: Any, options: Sequence[Any] | None) -> bool:
@@ -50,7 +52,7 @@ def _valid(value: Any, options: Sequence[Any] | None) -> bool:
     return value is None or value in opts
 
 
-def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = None) -> str:
+def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = None, scope: Any = None) -> str:
     """Return ``key`` for a widget, after restoring the value it had before a page change.
 
     Args:
@@ -59,11 +61,18 @@ def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = N
             kept value is not among ``options``. Omit it to use the widget's own default.
         options: the widget's current choices, when they can change (the kept
             value, or each item of a kept list, must be one of them).
+        scope: what the value belongs to, when its default depends on it (e.g. the
+            table's digest for "rows to use"): a value kept for another scope is
+            dropped and the widget starts from ``default`` again. JSON-like (it is saved
+            in workspaces with the value).
 
     Returns:
         ``key``, to pass as the widget's ``key=``.
     """
     kept: dict[str, Any] = st.session_state.setdefault(KEPT, {})
+    if scope is not None and kept.get(key + SCOPE) != scope:
+        forget(key)
+        kept[key + SCOPE] = scope
     if key in st.session_state:
         value = st.session_state[key]
         if _valid(value, options):

@@ -29,7 +29,7 @@ from core.workspace import Workspace, open_workspace, workspace_to_bytes
 from core.workspace.codec import UnsupportedValue, decode, encode
 from core.workspace.sections import DATA_MODELS, add_comparison, add_loaded_table, loaded_table
 from pages._shared import add_uploaded_file, last_tables, uploaded_files
-from pages._state import KEPT, PERSISTED, restore_values
+from pages._state import KEPT, PERSISTED, SCOPE, restore_values
 
 log = logging.getLogger("crossroads.ui")
 
@@ -42,6 +42,8 @@ RESTORED = "dm_restored"
 #: constraints, config, source}, "check": RestoreCheck, "train": DataFrame, "test": DataFrame}``.
 DECIDE_RESTORED = "decide_restored"
 MESSAGE = "_ws_message"
+#: Result document holding the persisted plain session keys (codec-encoded).
+SESSION = "pages.session"
 PENDING = "_ws_pending"
 UPLOAD_VERSION = "_ws_upload_version"
 
@@ -110,7 +112,8 @@ def build_workspace(snap: Mapping[str, Any]) -> tuple[Workspace, list[str]]:
         else:
             skipped.append("the Data & Models comparison: its table is no longer the one on the page; "
                            "run it again to save it")
-    ws.state = {"ui": ui, "session": plain, "files": files}
+    ws.state = {"ui": ui, "files": files}
+    ws.results[SESSION] = plain  # results can be large: a JSON member, not the manifest
     return ws, skipped
 
 
@@ -140,7 +143,7 @@ def _on_open(key: str) -> None:
     st.session_state[UPLOAD_VERSION] = st.session_state.get(UPLOAD_VERSION, 0) + 1  # empty the uploader
 
 
-def _dm_widgets_from_settings(result, table_fid: str, n_rows: int) -> dict[str, Any]:
+def _dm_widgets_from_settings(result, table_fid: str, n_rows: int, digest: str) -> dict[str, Any]:
     """Widget values of Data & Models that reproduce a comparison's settings (for a workspace made by the CLI)."""
     from core.tabular.models import MODELS
 
@@ -148,7 +151,8 @@ def _dm_widgets_from_settings(result, table_fid: str, n_rows: int) -> dict[str, 
     values: dict[str, Any] = {"dm_source": "Upload a file", "dm_file": table_fid, "dm_target": s.target,
                               "dm_task": s.task if s.task in ("classification", "regression") else "auto",
                               f"dm_models_{result.task}": list(s.models), "dm_folds": int(s.folds),
-                              "dm_max_rows": int(s.max_rows) if s.max_rows else int(n_rows)}
+                              "dm_max_rows": int(s.max_rows) if s.max_rows else int(n_rows),
+                              "dm_max_rows" + SCOPE: digest}
     for key, params in s.models.items():
         for h in MODELS[key].params_for(result.task):
             values[f"dm_hp_{result.task}_{key}_{h.name}"] = params.get(h.name, h.default)
@@ -172,7 +176,8 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
         return ws.tables[tname]
 
     ui = {k: decode(v, get_table) for k, v in (state.get("ui") or {}).items()}
-    plain = {k: decode(v, get_table) for k, v in (state.get("session") or {}).items()}
+    saved = ws.results.get(SESSION) if isinstance(ws.results.get(SESSION), dict) else {}
+    plain = {k: decode(v, get_table) for k, v in saved.items()}
     rebuilt = restore_comparison_section(ws, on_progress=progress)  # the slow part, before anything changes
     bakeoff = restore_bakeoff_section(ws)
     # ---- from here on the session is replaced
@@ -196,7 +201,7 @@ def apply_workspace(name: str, ws: Workspace, progress=None) -> str:
             dm_fid = table.digest or "workspace-table"
             add_uploaded_file({"name": table.name, "page": f"from {name}", "size": table.n_bytes,
                                "table": table}, dm_fid)
-            ui.update(_dm_widgets_from_settings(result, dm_fid, len(table.frame)))
+            ui.update(_dm_widgets_from_settings(result, dm_fid, len(table.frame), table.digest))
             st.session_state["dm_exclude"] = list(result.settings.exclude)
         st.session_state[RESTORED] = {"result": result, "check": check, "digest": table.digest}
         parts.append(f"the comparison's {len(result.results)} models rebuilt in {check.seconds:.1f} s"
@@ -232,6 +237,11 @@ def sidebar() -> None:
                 except CrossroadsError as exc:
                     status.update(label="Could not open the workspace", state="error")
                     st.session_state[MESSAGE] = ("error", f"{exc} Your current work is kept.")
+                except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
+                    log.exception("applying a workspace failed")
+                    status.update(label="Could not open the workspace", state="error")
+                    st.session_state[MESSAGE] = ("error", f"'{name}' could not be opened ({type(exc).__name__}: "
+                                                          f"{str(exc)[:200]}). Your current work is kept.")
                 else:
                     status.update(label=f"Opened {name}", state="complete", expanded=False)
                     st.session_state[MESSAGE] = ("success", msg)

@@ -224,7 +224,7 @@ folds = int(c1.number_input("Folds (K)", min_value=2, max_value=10, key=keep(f"{
                             help="Cross-validation folds; fewer when a class is rarer than K."))
 max_rows = int(c2.number_input("Rows to use at most", min_value=100, max_value=max(100, len(df)), step=1000,
                                key=keep(f"{KEY}_max_rows", default=min(len(df), 50_000),
-                                        options=range(100, max(100, len(df)) + 1)),
+                                        options=range(100, max(100, len(df)) + 1), scope=table.digest),
                                help="Large tables are sampled at random to keep the comparison to about a minute."))
 c3.caption("Stratified K-fold for classification (K-fold for regression), plus a 20% hold-out split for "
            "the test-split charts and SHAP. The data and options you set are the whole input: the same "

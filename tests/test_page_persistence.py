@@ -92,6 +92,8 @@ def test_data_models_c01_walk_keeps_upload_choices_and_results(shared_data):
     assert any(c.value.startswith("Using **c01.csv** (uploaded earlier") for c in at.caption)
     assert at.selectbox(key="dm_target").value == "人口（女）"
     assert at.session_state["dm_exclude"] == ["人口（総数）", "人口（男）"]
+    assert at.number_input(key="dm_max_rows").value == 980  # every row, not the 569 of the sample shown first
+    assert not any("random sample" in w.value for w in at.warning)
     assert at.multiselect(key="dm_models_regression").value == ["linear", "dummy"]
     assert at.number_input(key="dm_folds").value == 3
     assert not any("settings changed" in i.value for i in at.info)
@@ -116,6 +118,24 @@ def test_data_models_sample_hyperparameters_and_results_survive_home_and_back():
     assert at.number_input(key="dm_max_rows").value == 150 and at.number_input(key="dm_folds").value == 4
     pd.testing.assert_frame_equal(board(at), before)
     assert not any("settings changed" in i.value for i in at.info)
+
+
+def test_rows_to_use_starts_from_the_new_table_not_the_previous_one():
+    """A kept 'Rows to use at most' belongs to its table: after the 569-row sample, an 800-row upload uses 800."""
+    at = go(app(), DM)
+    assert at.number_input(key="dm_max_rows").value == 569  # breast cancer sample
+    rng = np.random.default_rng(5)
+    big = pd.DataFrame({"x": rng.normal(size=800), "y": rng.choice(["a", "b"], 800)})
+    at.radio(key="dm_source").set_value("Upload a file")
+    ok(at)
+    at.file_uploader(key="dm_upload").set_value(("big.csv", big.to_csv(index=False).encode(), "text/csv"))
+    ok(at)
+    assert at.number_input(key="dm_max_rows").value == 800
+    at.number_input(key="dm_max_rows").set_value(700)
+    ok(at)
+    go(at, HOME)
+    go(at, DM)
+    assert at.number_input(key="dm_max_rows").value == 700  # the user's own choice for this table is kept
 
 
 # ------------------------------------------------------------------ Sentiment

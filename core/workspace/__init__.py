@@ -30,7 +30,9 @@ Manifest fields (``format_version`` 1):
     ``{page: {...}}``: which tables and results belong to which page, e.g.
     ``{"data_models": {"table": "data_models.table", "comparison": "data_models.comparison"}}``.
 ``state``
-    the pages' choices (widget values) and small results, JSON (see :mod:`core.workspace.codec`).
+    small JSON: the pages' choices (widget values, ``ui``) and which saved table each uploaded
+    file became (``files``); larger page results are a result document (``pages.session``,
+    encoded with :mod:`core.workspace.codec`).
 
 Opening reads every member as data, in memory, never onto disk: member names must be
 plain relative paths (no ``..``, no absolute path, no backslash), each member and the
@@ -157,12 +159,19 @@ def _table_to_parquet(frame: pd.DataFrame) -> tuple[bytes, dict[str, str], list[
         for c in df.columns:
             if df[c].dtype == object:
                 kinds = {type(v) for v in df[c].dropna().tolist()}
-                if len(kinds) > 1:
-                    df[c] = df[c].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+                if len(kinds) > 1 or (kinds and not kinds <= {str, bytes, bool, int, float}):
+                    df[c] = df[c].map(lambda v: v if _missing(v) else str(v)).astype(object)
                     as_text.append(str(c))
         buf = io.BytesIO()
         df.to_parquet(buf)
     return buf.getvalue(), dtypes, as_text
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # lists, dicts: not missing
+        return False
 
 
 def _table_from_parquet(data: bytes, dtypes: Mapping[str, str]) -> pd.DataFrame:
