@@ -20,7 +20,8 @@ from typing import Sequence
 from core.errors import CrossroadsError
 
 #: Modules that each define ``register(subparsers)``; order is the order in ``--help``.
-COMMAND_MODULES = ("core.tabular.cli", "core.sentiment.cli", "core.arena.cli", "core.aws.cli")
+COMMAND_MODULES = ("core.tabular.cli", "core.sentiment.cli", "core.arena.cli", "core.decide.cli",
+                   "core.aws.cli")
 
 
 class _OneLineParser(argparse.ArgumentParser):

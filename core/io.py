@@ -38,6 +38,7 @@ there is no pickle, no ``eval`` and no macro support anywhere on this path.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import json
 import os
@@ -114,6 +115,8 @@ class LoadedTable:
         sheet_names: every sheet of an Excel workbook, else ``[]``.
         notes: plain-language notes on what was detected or converted.
         n_bytes: size of the file in bytes.
+        digest: identifies the table for caches and workspaces: the SHA-256 (hex) of the
+            file's bytes and the reading options (:func:`table_digest`); ``""`` when unknown.
     """
 
     frame: pd.DataFrame
@@ -126,6 +129,7 @@ class LoadedTable:
     sheet_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     n_bytes: int = 0
+    digest: str = ""
 
     def summary(self) -> str:
         """One line describing the file, e.g. ``"train.csv: 891 rows x 12 columns, CSV, UTF-8, comma-delimited"``."""
@@ -137,6 +141,36 @@ class LoadedTable:
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'")
         return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- digests
+
+def file_digest(data: bytes) -> str:
+    """SHA-256 of a file's bytes, as 64 hex characters (computed once per upload, then used as a cache key)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def table_digest(file_sha256: str, *, sheet: str | int | None = None, header: bool = True,
+                 column_names: Sequence[str] | None = None, na_values: Sequence[str | float] = (),
+                 max_rows: int | None = None, seed: int = 0) -> str:
+    """Identify a table read from a file: the file's SHA-256 plus the reading options.
+
+    Two reads of the same bytes with the same options give the same digest; any
+    change of sheet, header, names or missing-value markers gives another.
+
+    Args:
+        file_sha256: :func:`file_digest` of the file's bytes.
+        sheet, header, column_names, na_values, max_rows, seed: as given to :func:`load_table`
+            (``seed`` only counts when ``max_rows`` samples the rows).
+
+    Returns:
+        64 hex characters.
+    """
+    parts = [file_sha256, sheet, bool(header), [str(c) for c in column_names or ()], [str(v) for v in na_values]]
+    if max_rows is not None:  # a sampled read is another table
+        parts += [int(max_rows), int(seed)]
+    options = json.dumps(parts, ensure_ascii=False)
+    return hashlib.sha256(options.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- reading bytes
@@ -179,6 +213,15 @@ class _Source:
         with open(self.path, "rb") as fh:
             while chunk := fh.read(size):
                 yield chunk
+
+    def digest(self) -> str:
+        """SHA-256 of the whole file (:func:`file_digest`), streamed for a path."""
+        if self.data is not None:
+            return file_digest(self.data)
+        h = hashlib.sha256()
+        for chunk in self.chunks():
+            h.update(chunk)
+        return h.hexdigest()
 
     def read(self) -> bytes:
         if self.data is None:
@@ -1206,6 +1249,7 @@ def load_table(
     max_bytes: int | None = None,
     max_rows: int | None = None,
     seed: int = 0,
+    sha256: str | None = None,
 ) -> LoadedTable:
     """Read a table from a path or from uploaded bytes.
 
@@ -1223,9 +1267,12 @@ def load_table(
             by ``seed``), drawn while reading, in file order, with a note;
             ``None`` = every row.
         seed: seed of that sample.
+        sha256: the file's :func:`file_digest` when the caller already has it
+            (an upload hashed once); computed here (one streamed pass) otherwise.
 
     Returns:
-        A :class:`LoadedTable` (``frame`` has at least one row and one column).
+        A :class:`LoadedTable` (``frame`` has at least one row and one column)
+        whose ``digest`` is :func:`table_digest` of the file and these options.
 
     Raises:
         DataError: empty file, header only, binary/non-table content, unknown
@@ -1244,7 +1291,10 @@ def load_table(
             b" \t\r\n\x00" + codecs.BOM_UTF8)):
         raise DataError(f"'{name}' is empty. Upload a file with a header row and at least one data row.")
     fmt = sniff_format(head, name)
-    result = LoadedTable(frame=pd.DataFrame(), name=name, file_format=fmt, n_bytes=src.size)
+    result = LoadedTable(frame=pd.DataFrame(), name=name, file_format=fmt, n_bytes=src.size,
+                         digest=table_digest(sha256 or src.digest(), sheet=sheet, header=header,
+                                             column_names=column_names, na_values=na_values,
+                                             max_rows=max_rows, seed=seed))
     na_text, na_numbers = _na_markers(na_values)
     rows_in_file = None
     if fmt == "csv":

@@ -130,6 +130,15 @@ class ResponseCache:
             except OSError:
                 pass
 
+    def __contains__(self, key: object) -> bool:
+        """``True`` when ``key`` has an entry (memory or disk); does not count as a hit or a miss."""
+        if not isinstance(key, str):
+            return False
+        with self._lock:
+            if key in self._memory:
+                return True
+        return self.directory is not None and self._file(key).is_file()
+
     def put(self, key: str, response: LLMResponse) -> None:
         """Store ``response`` (disk write errors are ignored: the cache is optional)."""
         data = replace(response, cached=False).to_dict()
