@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.cli import main as cli_main  # noqa: E402
+from core.settings import settings  # noqa: E402
 
-SHARED = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = settings.shared_data  # CROSSROADS_SHARED_DATA
 
 
 def main() -> int:

@@ -33,9 +33,10 @@ from core.aws import sagemaker_linear_learner as ll  # noqa: E402
 from core.aws.recordio import recordio_bytes  # noqa: E402
 from core.aws.staging import S3Location  # noqa: E402
 from core.io import load_table  # noqa: E402
+from core.settings import settings  # noqa: E402
 
-SHARED = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
-SDK_PYTHON = os.environ.get("CROSSROADS_SAGEMAKER_PYTHON", "/tmp/sm-venv/bin/python")
+SHARED = settings.shared_data  # CROSSROADS_SHARED_DATA
+SDK_PYTHON = str(settings.sagemaker_python)  # CROSSROADS_SAGEMAKER_PYTHON
 STAGING = S3Location.make("amzn-s3-demo-bucket")
 ROLE = "arn:aws:iam::111122223333:role/Crossroads"
 

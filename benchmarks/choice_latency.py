@@ -23,7 +23,6 @@ Run:  python benchmarks/choice_latency.py [--n 12] [--threads 1] [--data ../shar
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ import pandas as pd  # noqa: E402
 
 from core.arena.choice import humanise_label, parse_choice  # noqa: E402
 from core.arena.providers import EmbeddedProvider  # noqa: E402
+from core.settings import settings  # noqa: E402
 
 
 def system_prompt(labels: list[str]) -> str:
@@ -106,8 +106,7 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=4096, help="context window (default 4096)")
     ap.add_argument("--max-tokens", type=int, default=16, help="max output tokens (default 16)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("CROSSROADS_SHARED_DATA",
-                                                                        ROOT.parent / "shared" / "data")))
+    ap.add_argument("--data", type=Path, default=settings.shared_data)  # CROSSROADS_SHARED_DATA
     args = ap.parse_args()
 
     opts = {"n_ctx": args.n_ctx} | ({"n_threads": args.threads} if args.threads else {})

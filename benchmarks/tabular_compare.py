@@ -31,12 +31,13 @@ sys.path.insert(0, str(ROOT))
 from sklearn.model_selection import cross_validate  # noqa: E402
 
 from core.io import load_table  # noqa: E402
+from core.settings import settings  # noqa: E402
 from core.tabular.compare import compare_models  # noqa: E402
 from core.tabular.models import available_models  # noqa: E402
 from core.tabular.preprocess import build_preprocessor  # noqa: E402
 from core.tabular.schema import infer_schema, prepare_xy  # noqa: E402
 
-DATA = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DATA = settings.shared_data
 SETS = [("telco_churn/Telco-Customer-Churn.csv", "Churn"),
         ("california_housing/housing.csv", "median_house_value")]
 

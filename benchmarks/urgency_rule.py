@@ -22,7 +22,6 @@ Usage: ``python benchmarks/urgency_rule.py [--quiet]``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -35,10 +34,11 @@ from sklearn.metrics import confusion_matrix, f1_score, recall_score  # noqa: E4
 
 from core.arena.classifier import IntentClassifier, load_labelled_queries, sample_queries_path  # noqa: E402
 from core.arena.urgency import assess_urgency, urgency_from_sentiment  # noqa: E402
+from core.settings import settings  # noqa: E402
 from core.sentiment import analyze  # noqa: E402
 
 LEVELS = ["high", "medium", "low"]
-SHARED = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = settings.shared_data  # CROSSROADS_SHARED_DATA
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:

@@ -115,6 +115,21 @@ if job is not None and job.done:  # a finished background run: keep its result (
     del st.session_state[JOB]
     job = None
 running = job is not None
+restored = st.session_state.pop("decide_restored", None)  # a bake-off from an opened workspace (pages/_workspace.py)
+if restored is not None and not running:
+    st.session_state[RESULT] = restored["result"]
+    cons = (restored.get("record") or {}).get("constraints") or {}
+    for key, field, scale in (("decide_volume", "volume_per_month", 1), ("decide_latency", "p95_latency_ms", 1),
+                              ("decide_min_acc", "min_accuracy", 100), ("decide_budget", "budget_usd_per_month", 1)):
+        if field in cons:
+            st.session_state[key] = (cons[field] or 0) * scale
+    if "explainable" in cons:
+        st.session_state["decide_explainable"] = bool(cons["explainable"])
+    check = restored.get("check")
+    st.session_state["decide_restored_note"] = (
+        f"Opened from a workspace: a bake-off on {restored['result'].n_test:,} test rows; the classifier was rebuilt "
+        "from the saved training rows" + (" and predicts the same." if check is None or check.matches else
+                                          ": " + "; ".join(check.differences)))
 
 # --- 1. data -----------------------------------------------------------------------------
 st.header("1 · Your labelled data", anchor=False)
@@ -325,6 +340,7 @@ else:
         if st.button("Run the bake-off", type="primary", icon=":material/play_arrow:", key="decide_run",
                      disabled=not agree):
             st.session_state[JOB] = BackgroundRun(plan)
+            st.session_state.pop("decide_restored_note", None)
             st.session_state.pop(PLAN, None)  # a plan runs once; a rerun re-plans (the cache makes it free)
             st.rerun()
 
@@ -335,6 +351,8 @@ if result is None:
         st.caption("Results appear here after a run, and stay when you visit other pages.")
     st.stop()
 st.header("5 · Results", anchor=False)
+if st.session_state.get("decide_restored_note"):
+    st.info(st.session_state["decide_restored_note"], icon=":material/folder_open:")
 try:
     analysis = analyse(result, constraints)
 except Exception as exc:  # noqa: BLE001

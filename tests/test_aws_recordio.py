@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from core.settings import settings
 import scipy.sparse as sp
 
 from aws_helpers import parse_recordio_file
@@ -18,7 +20,7 @@ from core.aws.recordio import (RECORDIO_MAGIC, frame_record, iter_recordio, read
                                write_csv)
 from core.errors import DataError
 
-SAGEMAKER_PYTHON = os.environ.get("CROSSROADS_SAGEMAKER_PYTHON", "/tmp/sm-venv/bin/python")
+SAGEMAKER_PYTHON = str(settings.sagemaker_python)  # CROSSROADS_SAGEMAKER_PYTHON
 
 
 def test_one_dense_record_matches_the_documented_bytes():

@@ -54,7 +54,9 @@ def test_comparison_leaderboard_charts_and_shap(cancer_app):
     plotly = at.get("plotly_chart")
     assert len(plotly) == 5  # metric bars, times, confusion matrix, ROC, PR
     assert len(at.get("image")) == 3  # SHAP bar, beeswarm, waterfall (matplotlib)
-    assert len(at.get("download_button")) == 4  # leaderboard CSV/JSON, SHAP top features CSV/JSON
+    # leaderboard CSV/JSON, the model (.skops), SHAP top features CSV/JSON
+    assert [b.key for b in at.get("download_button")] == ["dm_dl_csv", "dm_dl_json", "dm_model_dl", "dm_shap_dl_csv",
+                                                          "dm_shap_dl_json"]
     assert any(c.value.startswith("Download the leaderboard") for c in at.caption)
     assert any(c.value.startswith("Download the SHAP top features") for c in at.caption)
 

@@ -4,7 +4,6 @@ rows are counted from 1, and `sentiment --backend comprehend` names missing cred
 from __future__ import annotations
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
 from core.cli import main

@@ -157,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
     provider = _check_provider(args)
     pii = _pii_options(args, provider)
     data = load_labelled_queries(args.train, args.text_column, args.label_column)
+    for note in data.notes:  # what reading the training table detected or changed (cut texts, NUL bytes...)
+        print(f"note: {note}", file=sys.stderr if args.json else sys.stdout)
     clf = IntentClassifier().fit(data.texts, data.labels)
     pool = example_pool(data.texts, data.labels, clf, k=args.k) if provider.is_base_model else None
     cache = None if args.no_cache else ResponseCache("default")
@@ -175,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     score = a.sentiment_score.get(a.sentiment.capitalize(), float("nan"))
     out.write(f"sentiment: {a.sentiment} ({score:.3f})\nurgency: {a.urgency_reason or a.urgency}\n"
               f"language: {a.language_code}\n")
+    for note in a.notes:
+        out.write(f"note: {note}\n")
     out.write(f"provider: {result.provider}\nmodel: {result.model_id}\n")
     for name in ARMS:
         arm = result.arms[name]

@@ -117,6 +117,10 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
         raise ConfigError("the query is empty: type a customer message.")
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be a whole number >= 1, got {k!r}.")
+    from core.sentiment.base import limit_text
+
+    query, cut = limit_text(query)  # the prompt, the classifier and sentiment all see at most this much
+    cut_notes = [cut.replace("before analysis", "before classification, sentiment and the prompt")] if cut else []
     masked = None
     if mask_pii:
         from core.privacy import mask_pii as _mask
@@ -129,7 +133,7 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
 
         def sentiment_fn(text):
             return analyze(text, language=language, backend=sentiment_backend)
-    notes = list(masked.notes) if masked is not None else []
+    notes = cut_notes + (list(masked.notes) if masked is not None else [])
     try:
         sres = sentiment_fn(query)
     except DataError as exc:  # e.g. a language the sentiment backend does not support
@@ -492,6 +496,10 @@ def run_batch(queries: Iterable[str], classifier: Any, provider: LLMProvider, *,
             if not (isinstance(exc, DataError)
                     or (isinstance(exc, ProviderError) and exc.retryable)):
                 stopped = str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure stops the batch; the rows done are kept
+            row = {c: None for c in BATCH_COLUMNS}
+            stopped = f"unexpected {type(exc).__name__}: {exc}"
+            row.update(query=q, error=stopped)
         rows.append(row)
         if progress is not None:
             progress(i, len(items), row)

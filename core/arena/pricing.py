@@ -133,7 +133,9 @@ def load_prices(path: str | os.PathLike | None = None) -> PriceTable:
         ConfigError: the file is missing, not JSON, or has a bad entry (the
             message names the entry).
     """
-    p = Path(path or os.environ.get("CROSSROADS_LLM_PRICES") or DEFAULT_PRICES_PATH).expanduser()
+    from core.settings import settings
+
+    p = Path(path or settings.llm_prices or DEFAULT_PRICES_PATH).expanduser()
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -11,9 +11,16 @@ Safety rules, applied whatever the template says:
 * ``{query}`` always renders as ``<query>…</query>`` around the user's text,
   so the user's text is delimited even in an edited template, and every user
   template must contain ``{query}``.
-* Inside any value, ``<query>`` / ``</query>`` tags (any case, any spacing)
-  are escaped to ``&lt;query&gt;`` / ``&lt;/query&gt;`` so user text cannot
-  close the delimiter early and pose as instructions.
+* Inside any value, ``<query>`` / ``</query>`` tags are escaped to
+  ``&lt;query&gt;`` / ``&lt;/query&gt;`` so user text cannot close the
+  delimiter early and pose as instructions. The text is NFKC-normalised first
+  (full-width ``＜／query＞`` becomes ``</query>``), and a tag is found in any
+  case and spacing, with attributes (``</query foo="1">``) and with invisible
+  characters inside it (zero-width space, joiners, soft hyphen, bidi controls).
+* The markers of the base-model completion format (:func:`completion_prompt`)
+  are neutralised in every value: ``###`` runs become full-width ``＃＃＃`` and a
+  line starting ``Answer:`` or ``Request:`` gets a full-width colon, so user
+  text cannot add a fake worked example or answer.
 * The default system prompt says the text inside the tags is data to answer,
   never instructions.
 
@@ -79,20 +86,45 @@ _CONTEXT_SYSTEM = DEFAULT_SYSTEM + (
 )
 
 _QUERY_BODY_RE = re.compile(r"^.*?<query>(.*?)</query>.*$", re.DOTALL)
-_TAG_RE = re.compile(r"<\s*(/?)\s*" + QUERY_TAG + r"\s*>", re.IGNORECASE)
+# Characters that render as nothing: soft hyphen, zero-width space/joiners, word joiner, bidi controls, BOM...
+_INVISIBLE = "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e" \
+             "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+_GAP = f"(?:\\s|{_INVISIBLE})*"
+# <, optional /, the tag name with invisible characters allowed between its letters, then anything up to '>'
+# (attributes) or the end of the text; not a longer name such as <querystring>.
+_TAG_RE = re.compile("<" + _GAP + "(/?)" + _GAP + f"{_INVISIBLE}*".join(QUERY_TAG) + f"{_INVISIBLE}*"
+                     + r"(?![\w-])([^<>]*)(>?)", re.IGNORECASE)
+_MARKER_HASHES = re.compile(r"#{3,}")
+_MARKER_LABEL = re.compile(r"(?im)^(\s*(?:answer|request))\s*:")
+
+
+def _escaped_tag(m: re.Match) -> str:
+    rest = re.sub(_INVISIBLE, "", m.group(2)).rstrip()
+    return f"&lt;{m.group(1)}{QUERY_TAG}{rest}" + ("&gt;" if m.group(3) else "")
 
 
 def escape_tags(text: str) -> str:
-    """Escape ``<query>`` and ``</query>`` (any case/spacing) inside ``text``.
+    """Make ``text`` safe to put inside the ``<query>`` delimiters and the completion format.
+
+    NFKC-normalises the text, escapes every ``<query>``/``</query>`` tag (any
+    case or spacing, with attributes, with invisible characters inside, or
+    unclosed) and neutralises the completion markers (``###``, a line starting
+    ``Answer:``/``Request:``). See the module docstring.
 
     Args:
         text: any string (user text, a label...).
 
     Returns:
-        The text with those tags written as ``&lt;query&gt;`` / ``&lt;/query&gt;``;
-        everything else unchanged.
+        The text with those tags written as ``&lt;query&gt;`` / ``&lt;/query…&gt;``,
+        ``###`` as ``＃＃＃`` and those labels' colons full-width; everything else as
+        normalised.
     """
-    return _TAG_RE.sub(lambda m: f"&lt;{m.group(1)}{QUERY_TAG}&gt;", str(text))
+    import unicodedata
+
+    out = unicodedata.normalize("NFKC", str(text))
+    out = _TAG_RE.sub(_escaped_tag, out)
+    out = _MARKER_HASHES.sub(lambda m: "\uff03" * len(m.group(0)), out)
+    return _MARKER_LABEL.sub(lambda m: m.group(1) + "\uff1a", out)
 
 
 def delimit_query(text: str) -> str:

@@ -121,8 +121,10 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def default_jobs_dir() -> Path:
     """``$CROSSROADS_AWS_JOBS_DIR``, else ``$XDG_DATA_HOME/crossroads/aws-jobs``."""
-    if os.environ.get("CROSSROADS_AWS_JOBS_DIR"):
-        return Path(os.environ["CROSSROADS_AWS_JOBS_DIR"]).expanduser()
+    from core.settings import settings
+
+    if settings.aws_jobs_dir:
+        return Path(settings.aws_jobs_dir).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "crossroads" / "aws-jobs"
 

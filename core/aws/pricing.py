@@ -37,7 +37,10 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 
 
 def _load(path: str | os.PathLike | None, env: str, default: Path, what: str) -> dict:
-    p = Path(path or os.environ.get(env) or default).expanduser()
+    from core.settings import settings
+
+    configured = {"CROSSROADS_AWS_PRICES": "aws_prices", "CROSSROADS_AWS_QUOTAS": "aws_quotas"}[env]
+    p = Path(path or getattr(settings, configured) or default).expanduser()
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

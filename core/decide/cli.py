@@ -85,6 +85,9 @@ def register(subparsers) -> None:
     o.add_argument("--report", metavar="OUT.html", help="write the self-contained HTML report (and the .md beside it)")
     o.add_argument("--report-md", metavar="OUT.md", help="write the Markdown report here")
     o.add_argument("--rows-csv", metavar="OUT.csv", help="write every test row's answers as CSV")
+    o.add_argument("--workspace", metavar="OUT.zip",
+                   help="write the split, the answers and the analysis as a workspace the app opens "
+                        "('Open workspace'); the classifier is rebuilt from it")
     o.add_argument("--context", metavar="SUMMARY.json",
                    help="add 'Does context help on your data?' from a Prompt Arena evaluation summary")
     p.set_defaults(func=run)
@@ -108,7 +111,7 @@ def _names():
 
 
 def _check_outputs(args) -> None:
-    for flag in ("json", "report", "report_md", "rows_csv"):
+    for flag in ("json", "report", "report_md", "rows_csv", "workspace"):
         path = getattr(args, flag)
         if path is None:
             continue
@@ -198,6 +201,16 @@ def run(args: argparse.Namespace) -> int:
 
         Path(args.rows_csv).write_bytes(to_csv_bytes(result.rows_frame()))
         err.write(f"wrote {args.rows_csv}\n")
+    if args.workspace:
+        from core.workspace import Workspace, save_workspace
+        from core.workspace.sections import add_bakeoff
+
+        ws = Workspace()
+        add_bakeoff(ws, data, result, analysis, constraints=constraints, config=config,
+                    source={"data": str(args.data), "test_data": args.test_data, "text_column": args.text_column,
+                            "label_column": args.label_column, "command": command})
+        size = save_workspace(ws, args.workspace)
+        err.write(f"wrote {args.workspace} ({size / 2**20:,.2f} MB workspace)\n")
     return 0
 
 

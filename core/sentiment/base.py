@@ -191,6 +191,23 @@ def check_text(text) -> str:
     return text
 
 
+def limit_text(text: str) -> tuple[str, str | None]:
+    """Cut ``text`` to ``settings.max_text_chars`` characters (``CROSSROADS_MAX_TEXT_CHARS``, default 32,767).
+
+    Bounds the time any backend spends on one text (a 10 MB cell took minutes).
+
+    Returns:
+        ``(text, None)`` when it fits, else ``(cut_text, notice)``.
+    """
+    from core.settings import settings
+
+    limit = settings.max_text_chars
+    if len(text) <= limit:
+        return text, None
+    return text[:limit], (f"Text cut to its first {limit:,} of {len(text):,} characters before analysis "
+                          "(CROSSROADS_MAX_TEXT_CHARS).")
+
+
 def truncate_utf8(text: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> tuple[str, str | None]:
     """Cut ``text`` so that its UTF-8 encoding fits in ``max_bytes``, on a character boundary.
 

@@ -85,7 +85,7 @@ def _run_text(args) -> int:
 def _run_data(args) -> int:
     import pandas as pd
 
-    from core.export import to_csv_bytes, to_json_bytes
+    from core.export import check_outputs, to_csv_bytes, to_json_bytes, write_atomic
     from core.io import load_table
     from core.sentiment import analyze_batch, estimate_cost
     from core.sentiment.evaluate import evaluate, normalize_labels
@@ -96,7 +96,11 @@ def _run_data(args) -> int:
         raise DataError("with --data, --json needs an output file name: --json results.json.")
     if args.limit is not None and args.limit <= 0:
         raise DataError("--limit must be a positive number of rows.")
+    check_outputs({"--csv": args.csv, "--json": args.json}, {"--data": args.data})
     table = load_table(args.data)
+    print(table.summary())
+    for note in table.notes:  # what reading the file detected or changed (cut texts, NUL bytes, encodings...)
+        print(f"  note: {note}")
     df = table.frame
     for col, opt in ((args.text_column, "--text-column"), (args.label_column, "--label-column")):
         if col and col not in df.columns:
@@ -139,17 +143,15 @@ def _run_data(args) -> int:
         print(f"against {args.label_column!r} ({ev.n:,} rows): accuracy {ev.accuracy:.3f}, macro F1 {ev.macro_f1:.3f}")
         print("confusion matrix (rows = reference, columns = predicted):")
         print(ev.confusion.to_string())
-    if args.csv:
-        with open(args.csv, "wb") as fh:
-            fh.write(to_csv_bytes(out))
+    if args.csv:  # written even when the batch stopped early: the finished rows are kept
+        write_atomic(args.csv, to_csv_bytes(out))
     if args.json:
         payload = {"file": table.name, "text_column": args.text_column, "backend": args.backend,
                    "language": args.lang, "n_texts": len(texts), "n_done": batch.n_done,
                    "seconds": batch.seconds, "label_counts": dict(dist), "metrics": metrics,
                    "error": batch.error, "rows": out}
         payload["rows"] = json.loads(to_json_bytes(out))
-        with open(args.json, "wb") as fh:
-            fh.write(to_json_bytes(payload))
+        write_atomic(args.json, to_json_bytes(payload))
     if batch.error:
         print(f"error: {batch.error}", file=sys.stderr)
         return 2

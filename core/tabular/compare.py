@@ -77,6 +77,65 @@ ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass
+class ComparisonSettings:
+    """Everything besides the table that decides a comparison's numbers.
+
+    The same table and settings give the same folds, hold-out split, fitted models
+    and metrics: a saved workspace rebuilds its models from them
+    (:func:`restore_comparison`).
+
+    Attributes:
+        target: the column to predict.
+        task: as requested: ``"auto"``, ``"classification"`` or ``"regression"``.
+        models: ``{model key: hyperparameters}`` compared, in order.
+        folds: requested K.
+        test_size: share of rows held out (0-1).
+        random_state: seed of the splits and the models.
+        max_rows: row sample size, or ``None`` for every row.
+        exclude: feature columns left out by the user.
+    """
+
+    target: str
+    task: str = "auto"
+    models: dict[str, dict] = field(default_factory=dict)
+    folds: int = DEFAULT_FOLDS
+    test_size: float = DEFAULT_TEST_SIZE
+    random_state: int = 0
+    max_rows: int | None = None
+    exclude: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the attributes above."""
+        return {"target": self.target, "task": self.task,
+                "models": {k: dict(v) for k, v in self.models.items()}, "folds": self.folds,
+                "test_size": self.test_size, "random_state": self.random_state, "max_rows": self.max_rows,
+                "exclude": list(self.exclude)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ComparisonSettings":
+        """Settings from :meth:`to_dict` output, type-checked.
+
+        Raises:
+            ConfigError: a field is missing or has the wrong type.
+        """
+        try:
+            models = data.get("models") or {}
+            if not isinstance(models, Mapping) or not all(isinstance(v, Mapping) for v in models.values()):
+                raise TypeError("models")
+            exclude = data.get("exclude") or []
+            if not isinstance(exclude, list):
+                raise TypeError("exclude")
+            max_rows = data.get("max_rows")
+            return cls(target=str(data["target"]), task=str(data.get("task", "auto")),
+                       models={str(k): dict(v) for k, v in models.items()}, folds=int(data.get("folds", DEFAULT_FOLDS)),
+                       test_size=float(data.get("test_size", DEFAULT_TEST_SIZE)),
+                       random_state=int(data.get("random_state", 0)),
+                       max_rows=None if max_rows is None else int(max_rows), exclude=[str(c) for c in exclude])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"the saved comparison settings are invalid ({exc}).") from None
+
+
+@dataclass
 class Holdout:
     """Predictions of one model on the held-out test rows.
 
@@ -135,6 +194,7 @@ class ComparisonResult:
         y_train, y_test: encoded targets of the hold-out split.
         warnings: notices (plain sentences) for the user.
         seconds: total wall-clock seconds.
+        settings: the :class:`ComparisonSettings` that produced it.
     """
 
     schema: TableSchema
@@ -149,6 +209,7 @@ class ComparisonResult:
     y_test: np.ndarray
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    settings: ComparisonSettings | None = None
 
     @property
     def best(self) -> ModelResult:
@@ -194,9 +255,14 @@ def plan_folds(y: np.ndarray, task: str, folds: int) -> tuple[int, list[str]]:
 
     Raises:
         ConfigError: ``folds`` < 2.
+        LimitError: ``folds`` above ``settings.max_folds`` (``CROSSROADS_MAX_FOLDS``, default 20).
     """
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, not {folds}.")
+    from core.settings import settings
+
+    if folds > settings.max_folds:
+        raise settings.limit_error("max_folds", f"{folds:,} folds were asked")
     n = len(y)
     k = min(folds, n // 2)
     notices = []
@@ -288,6 +354,7 @@ def compare_models(
     random_state: int = 0,
     on_progress: ProgressCallback | None = None,
     max_rows: int | None = None,
+    exclude: Sequence[str] = (),
 ) -> ComparisonResult:
     """Cross-validate several models on ``df`` to predict ``target``, and evaluate each on a held-out split.
 
@@ -309,14 +376,26 @@ def compare_models(
         max_rows: when the table has more rows, a random sample of this many rows
             (seeded by ``random_state``) is used, with a notice; ``None`` = every row.
         on_progress: called as ``on_progress(fraction in [0, 1], message)`` after each step.
+        exclude: feature columns to leave out (e.g. one that leaks the target).
 
     Returns:
         A :class:`ComparisonResult`, models sorted best first by :data:`PRIMARY_METRIC`.
 
     Raises:
-        DataError: a bad target (see :func:`core.tabular.schema.infer_schema`).
+        DataError: a bad target or ``exclude`` name (see :func:`core.tabular.schema.infer_schema`).
         ConfigError: unknown model, bad hyperparameter, ``folds`` < 2, bad ``test_size``.
     """
+    settings = ComparisonSettings(target=target, task=task, models={}, folds=folds, test_size=test_size,
+                                  random_state=random_state, max_rows=max_rows, exclude=list(exclude))
+    return _compare(df, settings, models, on_progress, saved=None)
+
+
+def _compare(df: pd.DataFrame, settings: ComparisonSettings, models, on_progress: ProgressCallback | None,
+             saved: Mapping[str, Mapping[str, Any]] | None) -> ComparisonResult:
+    """:func:`compare_models` on ``settings``; with ``saved`` (``{key: model record}``) the cross-validation
+    is not re-run: its figures are taken from the records and only the hold-out pipelines are fitted."""
+    target, task, folds, test_size = settings.target, settings.task, settings.folds, settings.test_size
+    random_state, max_rows = settings.random_state, settings.max_rows
     start = time.perf_counter()
     if not 0 < test_size < 1:
         raise ConfigError(f"test_size must be between 0 and 1, not {test_size}.")
@@ -328,7 +407,7 @@ def compare_models(
             sample_note = (f"A random sample of {max_rows:,} of the {len(df):,} rows was used "
                            "(raise the row limit to use more).")
             df = df.sample(n=max_rows, random_state=random_state)
-    schema = infer_schema(df, target, task=task)
+    schema = infer_schema(df, target, task=task, exclude=settings.exclude)
     if sample_note:
         schema.warnings.insert(0, sample_note)
     task = schema.task
@@ -372,20 +451,26 @@ def compare_models(
                        "it was drawn at random.")
     X_tr, X_te, y_tr, y_te = X.iloc[tr_idx], X.iloc[te_idx], y[tr_idx], y[te_idx]
 
-    total_steps = len(chosen) * (k + 1)
+    settings.models = {key: dict(params) for key, params in chosen.items()}
+    total_steps = len(chosen) * (1 if saved is not None else k + 1)
     step = 0
 
     def report(message: str) -> None:
         if on_progress is not None:
             on_progress(min(1.0, step / total_steps), message)
 
-    report(f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y)} rows...")
+    report(f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y)} rows..." if saved is None
+           else f"Rebuilding {len(chosen)} model(s) on {len(y_tr)} training rows...")
     results: list[ModelResult] = []
     for key, params in chosen.items():
         spec = MODELS[key]
         fold_scores: dict[str, list[float]] = {m: [] for m in METRICS[task]}
         fits, preds = [], []
-        for f, (a, b) in enumerate(splits, start=1):
+        if saved is not None:
+            record = saved[key]
+            fold_scores = {m: [float(v) for v in vals] for m, vals in record["fold_metrics"].items()}
+            fits, preds = [float(record["fit_seconds"])], [float(record["predict_seconds"])]
+        for f, (a, b) in enumerate(splits if saved is None else [], start=1):
             pipe = make_pipeline(schema, X, key, params, random_state)
             y_pred, proba, tf, tp = _fit_predict(pipe, task, n_classes, X.iloc[a], y[a], X.iloc[b])
             for m, v in _scores(task, y[b], y_pred, proba, n_classes).items():
@@ -398,7 +483,7 @@ def compare_models(
         y_pred, proba, _, _ = _fit_predict(pipe, task, n_classes, X_tr, y_tr, X_te)
         holdout = Holdout(y_te, y_pred, proba, _scores(task, y_te, y_pred, proba, n_classes))
         step += 1
-        report(f"{spec.label}: hold-out evaluation done")
+        report(f"{spec.label}: hold-out " + ("evaluation done" if saved is None else "model rebuilt"))
         agg = {}
         for m, vals in fold_scores.items():
             arr = np.asarray(vals, dtype=float)
@@ -414,7 +499,7 @@ def compare_models(
         notices.append("ROC AUC could not be computed on some folds (a class was missing from a test fold).")
     report("Done.")
     return ComparisonResult(schema, task, list(schema.classes), k, primary, results, X_tr, X_te, y_tr, y_te,
-                            notices, time.perf_counter() - start)
+                            notices, time.perf_counter() - start, settings)
 
 
 def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
@@ -461,7 +546,122 @@ def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
         "best_model_key": best.key,
         "shap": {"top_features": shap_top or [], **(shap_info or {})},
         "seconds": result.seconds,
+        "settings": result.settings.to_dict() if result.settings else None,
     }
+
+
+#: Version of the record written by :func:`comparison_to_record`.
+RECORD_VERSION = 1
+#: Largest absolute difference allowed between a saved and a rebuilt hold-out metric.
+RESTORE_TOLERANCE = 1e-9
+
+
+def comparison_to_record(result: ComparisonResult) -> dict[str, Any]:
+    """The comparison as JSON-ready data from which :func:`restore_comparison` rebuilds it.
+
+    Fitted models are not in it: they are rebuilt from the table and ``settings``.
+
+    Returns:
+        ``{"record_version", "settings", "summary", "models"}`` where ``summary`` is
+        :func:`result_to_json` and ``models`` is ``[{key, label, params, baseline, metrics,
+        fold_metrics, fit_seconds, predict_seconds, holdout: {metrics, y_pred}}]`` in
+        leaderboard order (``y_pred``: hold-out predictions, class indices or numbers).
+
+    Raises:
+        ConfigError: the result has no settings (it was not made by :func:`compare_models`).
+    """
+    if result.settings is None:
+        raise ConfigError("this comparison has no settings to save; run it with compare_models.")
+    models = [{
+        "key": r.key, "label": r.label, "params": r.params, "baseline": r.baseline,
+        "metrics": r.metrics, "fold_metrics": r.fold_metrics,
+        "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds,
+        "holdout": {"metrics": r.holdout.metrics, "y_pred": np.asarray(r.holdout.y_pred).tolist()},
+    } for r in result.results]
+    return {"record_version": RECORD_VERSION, "settings": result.settings.to_dict(),
+            "summary": result_to_json(result), "models": models}
+
+
+@dataclass
+class RestoreCheck:
+    """How a rebuilt comparison compares with the saved one.
+
+    Attributes:
+        matches: ``True`` when every hold-out prediction and metric is the same.
+        differences: plain sentences, one per difference (empty when it matches).
+        seconds: wall-clock seconds the rebuild took.
+    """
+
+    matches: bool
+    differences: list[str]
+    seconds: float
+
+
+def _same(a: float, b: float) -> bool:
+    a, b = float(a), float(b)
+    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= RESTORE_TOLERANCE
+
+
+def restore_comparison(df: pd.DataFrame, record: Mapping[str, Any],
+                       on_progress: ProgressCallback | None = None) -> tuple[ComparisonResult, RestoreCheck]:
+    """Rebuild a saved comparison: refit each model on the same rows with the same seed, and check it.
+
+    Cross-validation figures come from ``record``; each model's hold-out pipeline is
+    fitted again (one fit per model, not K+1) and its hold-out predictions and
+    metrics are compared with the saved ones.
+
+    Args:
+        df: the same table the comparison ran on (rows x columns).
+        record: from :func:`comparison_to_record` (e.g. read from a workspace).
+        on_progress: as in :func:`compare_models`.
+
+    Returns:
+        ``(result, check)``: the :class:`ComparisonResult` with fitted pipelines, and a
+        :class:`RestoreCheck` saying whether it matches what was saved.
+
+    Raises:
+        ConfigError: the record is malformed or of a newer version.
+        DataError: the table no longer fits the settings (e.g. the target is gone).
+    """
+    try:
+        version = int(record.get("record_version", 0))
+        models = {str(m["key"]): m for m in record["models"]}
+        order = [str(m["key"]) for m in record["models"]]
+        for m in models.values():
+            m["fold_metrics"], m["metrics"], m["holdout"]["metrics"], m["holdout"]["y_pred"]  # noqa: B018
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"the saved comparison is incomplete ({exc}); it cannot be rebuilt.") from None
+    if version > RECORD_VERSION:
+        raise ConfigError(f"the saved comparison has record version {version}; this Crossroads reads up to "
+                          f"{RECORD_VERSION}. Update Crossroads to open it.")
+    settings = ComparisonSettings.from_dict(record.get("settings") or {})
+    start = time.perf_counter()
+    result = _compare(df, settings, {k: settings.models.get(k, {}) for k in order}, on_progress, saved=models)
+    differences: list[str] = []
+    for r in result.results:
+        saved = models[r.key]
+        r.metrics = {m: {"mean": float(v["mean"]), "std": float(v["std"])} for m, v in saved["metrics"].items()}
+        r.fit_seconds, r.predict_seconds = float(saved["fit_seconds"]), float(saved["predict_seconds"])
+        y_saved = np.asarray(saved["holdout"]["y_pred"])
+        y_now = np.asarray(r.holdout.y_pred)
+        if y_saved.shape != y_now.shape:
+            differences.append(f"{r.label}: {len(y_now)} hold-out rows now, {len(y_saved)} when saved.")
+            continue
+        same = (y_saved == y_now) if result.task == "classification" else np.isclose(
+            y_saved.astype(float), y_now.astype(float), rtol=0, atol=RESTORE_TOLERANCE)
+        if not np.all(same):
+            differences.append(f"{r.label}: {int((~same).sum())} of {len(same)} hold-out predictions differ.")
+        for m, v in saved["holdout"]["metrics"].items():
+            if m in r.holdout.metrics and not _same(v, r.holdout.metrics[m]):
+                differences.append(f"{r.label}: hold-out {METRICS[result.task].get(m, (m,))[0]} "
+                                   f"{r.holdout.metrics[m]:.6g} now, {float(v):.6g} when saved.")
+    # leaderboard order as saved (the CV figures are the saved ones)
+    rank = {k: i for i, k in enumerate(order)}
+    result.results.sort(key=lambda r: rank[r.key])
+    seconds = time.perf_counter() - start
+    summary = record.get("summary") or {}
+    result.seconds = float(summary.get("seconds", result.seconds) or result.seconds)
+    return result, RestoreCheck(not differences, differences, seconds)
 
 
 def explain_model(result: ComparisonResult, key: str | None = None, *, max_explain_rows: int = 300,

@@ -36,7 +36,7 @@ import logging
 import re
 from typing import Any, Generator
 
-from core.errors import ProviderError
+from core.errors import BAD_CREDENTIAL_CODES, ProviderError, aws_credentials_error
 
 from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
 
@@ -195,13 +195,49 @@ def _geo_prefix(region: str | None) -> str | None:
     return None
 
 
-def _client_error_parts(exc: Exception) -> tuple[str, str, int]:
+def _client_error_parts(exc: Exception) -> tuple[str, str, int | None]:
+    """``(code, message, retries)``; ``retries`` is botocore's ``RetryAttempts`` (``None`` when not reported)."""
     resp = getattr(exc, "response", None) or {}
     err = resp.get("Error", {}) or {}
     code = str(err.get("Code") or type(exc).__name__)
     message = str(err.get("Message") or "").strip()
-    attempts = int((resp.get("ResponseMetadata") or {}).get("RetryAttempts") or 0)
-    return code, message, attempts
+    retries = (resp.get("ResponseMetadata") or {}).get("RetryAttempts")
+    if retries is None:
+        retries = getattr(exc, "retry_attempts", None)
+    return code, message, int(retries) if retries is not None else None
+
+
+def _stamp_retry_attempts(exception=None, context=None, **_kwargs) -> None:
+    """botocore ``after-call-error`` hook: note on a failed call's exception how many retries botocore made.
+
+    A ``ClientError`` carries ``ResponseMetadata.RetryAttempts``; a connection
+    error (``ConnectionClosedError``, ``ReadTimeoutError``...) carries nothing,
+    so the count is read from the call's retry context (attempts - 1).
+    """
+    attempts = ((context or {}).get("retries") or {}).get("attempt")
+    if exception is not None and attempts:
+        try:
+            exception.retry_attempts = int(attempts) - 1
+        except AttributeError:
+            pass
+
+
+def count_retries(client: Any) -> Any:
+    """Register :func:`_stamp_retry_attempts` on a ``bedrock-runtime`` client (once); returns the client."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is not None:
+        events.register("after-call-error.bedrock-runtime", _stamp_retry_attempts,
+                        unique_id="crossroads-retry-attempts")
+    return client
+
+
+def _retried(retries: int | None, max_attempts: int) -> str:
+    if retries is None:
+        return f"retried by botocore (up to {max_attempts - 1} times)"
+    if retries == 0:
+        return ("not retried (botocore's retry budget is spent after many failures in a row, or the "
+                "error is not retried)")
+    return f"retried {retries} time{'s' if retries != 1 else ''} with backoff"
 
 
 def provider_error_from_boto(exc: Exception, *, model_id: str, region: str | None,
@@ -229,24 +265,33 @@ def provider_error_from_boto(exc: Exception, *, model_id: str, region: str | Non
             code="NoCredentials")
     if isinstance(exc, bex.ProfileNotFound):
         return ProviderError(f"AWS profile not found: {exc}. Check the profile name.", code="ProfileNotFound")
+    if isinstance(exc, (bex.TokenRetrievalError, bex.SSOError)):  # the SSO session has expired
+        return aws_credentials_error(type(exc).__name__, "Amazon Bedrock")
+    retries = getattr(exc, "retry_attempts", None)
     if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError)):
         return ProviderError(
-            f"Could not reach Amazon Bedrock in {region or 'the default region'} after "
-            f"{max_attempts} attempts (retried): check the network and the region.",
+            f"Could not reach Amazon Bedrock in {region or 'the default region'}; "
+            f"{_retried(retries, max_attempts)}: check the network and the region.",
             retryable=True, code="EndpointConnectionError")
     if isinstance(exc, bex.ReadTimeoutError):
         return ProviderError(
-            f"Bedrock did not answer in time for {where} (read timeout, retried): "
-            "lower max tokens or try again.", retryable=True, code="ReadTimeout")
+            f"Bedrock did not answer in time for {where} (read timeout); {_retried(retries, max_attempts)}. "
+            "Lower max tokens or try again.", retryable=True, code="ReadTimeout")
+    if isinstance(exc, (bex.HTTPClientError, bex.ConnectionError)):  # ConnectionClosedError, a proxy, TLS...
+        return ProviderError(
+            f"The connection to Amazon Bedrock broke for {where} ({type(exc).__name__}); "
+            f"{_retried(retries, max_attempts)}. Try again; a batch moves on to the next query.",
+            retryable=True, code=type(exc).__name__)
     if isinstance(exc, bex.ClientError):
         code, message, attempts = _client_error_parts(exc)
         detail = f" AWS said: {message}" if message else ""
         if code in RETRIED_CODES:
-            retries = attempts if attempts else max_attempts - 1
             return ProviderError(
-                f"{RETRIED_CODES[code]} ({code}) for {where}; retried {retries} times with backoff "
+                f"{RETRIED_CODES[code]} ({code}) for {where}; {_retried(attempts, max_attempts)} "
                 "and it still failed. Wait a minute and try again, or lower the batch size / "
                 "ask for a higher quota.", retryable=True, code=code)
+        if code in BAD_CREDENTIAL_CODES:
+            return aws_credentials_error(code, "Amazon Bedrock")
         if code == "ModelTimeoutException":
             return ProviderError(
                 f"The model took too long to answer (ModelTimeoutException) for {where}. "
@@ -350,7 +395,7 @@ class BedrockProvider(LLMProvider):
                                                region=self.region, max_attempts=self.max_attempts)
             self._client = self._boto_session().client("bedrock-runtime", region_name=self.region,
                                                        config=self._config())
-        return self._client
+        return count_retries(self._client)
 
     def control_client(self):
         """The ``bedrock`` control-plane client used for model listing (1 attempt, short timeouts)."""

@@ -22,13 +22,13 @@ Configuration (arguments win over environment variables):
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Generator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from core.errors import ConfigError, ProviderError
+from core.redact import redact_url  # noqa: F401 - re-exported: every URL quoted here goes through it
 
 from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
 
@@ -47,18 +47,9 @@ def normalize_base_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base URL {url!r} is not valid: use e.g. http://localhost:11434/v1.")
+        raise ConfigError(f"base URL {redact_url(url)!r} is not valid: use e.g. http://localhost:11434/v1.")
     path = parts.path.rstrip("/") or "/v1"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part (for messages and cache keys)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def list_server_models(base_url: str, *, api_key: str | None = None,
@@ -133,12 +124,13 @@ class OpenAICompatProvider(LLMProvider):
 
     def __init__(self, base_url: str | None = None, model: str | None = None, *,
                  api_key: str | None = None, timeout: float = 120.0):
-        self.base_url = normalize_base_url(base_url or os.environ.get("CROSSROADS_OPENAI_BASE_URL")
-                                           or OLLAMA_BASE_URL)
-        self._api_key = api_key or os.environ.get("CROSSROADS_OPENAI_API_KEY") or None
+        from core.settings import settings
+
+        self.base_url = normalize_base_url(base_url or settings.openai_base_url or OLLAMA_BASE_URL)
+        self._api_key = api_key or settings.openai_api_key or None
         self.timeout = timeout
         self._http = requests.Session()
-        super().__init__(model or os.environ.get("CROSSROADS_OPENAI_MODEL") or "")
+        super().__init__(model or settings.openai_model or "")
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(base_url={redact_url(self.base_url)!r}, model={self.model_id!r})"

@@ -222,7 +222,12 @@ def openai_status(base_url: str | None = None, *, api_key: str | None = None,
         :class:`ProviderStatus` with the server's model list.
     """
     base_label = OPENAI_LABEL
-    url = base_url or os.environ.get("CROSSROADS_OPENAI_BASE_URL") or OLLAMA_BASE_URL
+    from core.settings import settings
+
+    try:
+        url = base_url or settings.openai_base_url or OLLAMA_BASE_URL
+    except ConfigError as exc:  # an invalid CROSSROADS_OPENAI_BASE_URL: say so (its password is never echoed)
+        return ProviderStatus("openai", False, str(exc), [], base_label)
     try:
         prov = OpenAICompatProvider(url, api_key=api_key)
     except ConfigError as exc:
