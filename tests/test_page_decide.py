@@ -160,3 +160,26 @@ def test_paid_provider_needs_consent():
         assert not at.button(key="decide_run").disabled
     finally:
         unregister_provider("fakepaidpage")
+
+
+def test_a_bakeoff_opened_from_a_workspace_is_shown_with_its_constraints():
+    from core.decide import BakeoffConfig, load_bakeoff_data, plan_bakeoff, run_plan
+
+    data = load_bakeoff_data("data/support_queries.csv", "text", "label", n_test=40, detect_languages=False)
+    result = run_plan(plan_bakeoff(data, None, BakeoffConfig(arms=("classifier",), bootstrap=200,
+                                                             learning_curve=(1.0,))))
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["decide_restored"] = {
+        "result": result, "check": None,
+        "record": {"constraints": {"min_accuracy": 0.55, "volume_per_month": 20000, "p95_latency_ms": None,
+                                   "budget_usd_per_month": None, "explainable": True}}}
+    at.run()
+    _ok(at)
+    assert any(i.value.startswith("Opened from a workspace: a bake-off on 40 test rows") for i in at.info)
+    assert at.number_input(key="decide_min_acc").value == pytest.approx(55.0)
+    assert at.number_input(key="decide_volume").value == 20000
+    assert at.checkbox(key="decide_explainable").value is True
+    an = analyse(result, Constraints(min_accuracy=0.55, volume_per_month=20000, explainable=True,
+                                     languages=("ja", "en")))
+    boxes = [b.value for b in at.success] + [w.value for w in at.warning]
+    assert any(b.startswith(f"### Recommendation: {an.recommendation.headline}") for b in boxes)
