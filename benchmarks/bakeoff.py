@@ -26,8 +26,8 @@ on the 60 test rows where the classifier is least confident, the embedded model 
 classifier's top 3 with and without one worked example per candidate (accuracy, time).
 
 The response cache is a fresh temporary folder unless ``--keep-cache``, so the
-times are those of real calls (the folder is kept: ``CROSSROADS_CACHE_DIR=<it> python -m core bakeoff ...``
-then re-renders the same run without calling the model).
+times are those of real calls (the folder is kept and printed: ``CROSSROADS_CACHE_DIR=<it> python -m core
+bakeoff ...`` then re-renders the same run without calling the model).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SHARED = Path(os.environ.get("CROSSROADS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from core.settings import settings  # noqa: E402
+
+SHARED = settings.shared_data  # CROSSROADS_SHARED_DATA, default ../shared/data
 
 DATASETS = {
     "banking77": dict(source="banking77/train.csv", test_source="banking77/test.csv", text="text", label="category",
@@ -53,7 +55,7 @@ DATASETS = {
 }
 
 
-def run(name: str, n_test: int | None, report: str | None, min_accuracy: float) -> dict:
+def run(name: str, n_test: int | None, report: str | None, min_accuracy: float, cache_dir: str | None) -> dict:
     from core.arena.cache import ResponseCache
     from core.arena.providers import make_provider
     from core.decide import (BakeoffConfig, Constraints, analyse, load_bakeoff_data, plan_bakeoff, run_plan,
@@ -68,7 +70,7 @@ def run(name: str, n_test: int | None, report: str | None, min_accuracy: float) 
                              drop_rare=spec.get("drop_rare", False))
     print(f"\n== {name}: {data.split.describe()} {len(data.labels)} categories; languages {data.languages()}")
     provider = make_provider("local")
-    plan = plan_bakeoff(data, provider, BakeoffConfig(), cache=ResponseCache("default"))
+    plan = plan_bakeoff(data, provider, BakeoffConfig(), cache=ResponseCache(cache_dir or "default"))
     print(f"plan ready in {time.perf_counter() - t0:.0f} s (classifier fit {plan.fit_seconds:.1f} s); "
           f"estimate: {plan.estimate().describe()}")
     for note in plan.notes:
@@ -188,15 +190,16 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"datasets not found at {SHARED} (set CROSSROADS_SHARED_DATA)", file=sys.stderr)
         return 2
+    cache_dir = None
     if not args.keep_cache:
-        os.environ["CROSSROADS_CACHE_DIR"] = tempfile.mkdtemp(prefix="bakeoff-cache-")
-        print(f"response cache (fresh): {os.environ['CROSSROADS_CACHE_DIR']}")
+        cache_dir = tempfile.mkdtemp(prefix="bakeoff-cache-")
+        print(f"response cache (fresh): {cache_dir}")
     names = list(DATASETS) if args.dataset == "all" else [args.dataset]
     if args.hybrid_examples_check:
         for n in names:
             hybrid_examples_check(n)
         return 0
-    summaries = [run(n, args.n_test, args.report, args.min_accuracy) for n in names]
+    summaries = [run(n, args.n_test, args.report, args.min_accuracy, cache_dir) for n in names]
     print("\nREADME rows:")
     for s in summaries:
         print("\n".join(readme_rows(s)))

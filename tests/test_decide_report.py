@@ -23,7 +23,8 @@ def run():
             rows.append({"text": f"{base} case {i}" + (" ?" if i % 2 else ""), "label": lab})
     data = load_bakeoff_data(pd.DataFrame(rows), "text", "label", n_test=30, seed=0, detect_languages=False)
     truth = dict(zip(data.test_texts, data.test_labels))
-    prov = ScriptedChooser(lambda q, labels, *a: truth[q] if truth[q] in labels and len(q) % 2 else labels[-1])
+    prov = ScriptedChooser(lambda q, labels, *a: truth[q] if truth[q] in labels and len(q) % 2 else labels[-1],
+                           originals=data.test_texts)
     res = run_plan(plan_bakeoff(data, prov, BakeoffConfig(bootstrap=200, learning_curve=(0.5, 1.0))))
     return res, analyse(res, Constraints(min_accuracy=0.6, volume_per_month=50_000, p95_latency_ms=500))
 
