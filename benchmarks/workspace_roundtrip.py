@@ -18,7 +18,6 @@ wall clock on whatever machine runs it; dated results are in the README.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,12 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.io import load_table  # noqa: E402
+from core.settings import settings  # noqa: E402
 from core.tabular.compare import compare_models  # noqa: E402
 from core.tabular.scoring import load_model, model_from_comparison, model_to_bytes  # noqa: E402
 from core.workspace import Workspace, open_workspace, workspace_to_bytes  # noqa: E402
 from core.workspace.sections import add_comparison, restore_comparison_section  # noqa: E402
 
-DATA = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DATA = settings.shared_data  # CROSSROADS_SHARED_DATA
 SETS = [
     ("telco_churn/Telco-Customer-Churn.csv", "Churn", {"folds": 5}),
     ("banking77/train.csv", "category", {"folds": 3, "models": ["linear", "dummy"], "max_rows": 3000}),

@@ -73,20 +73,22 @@ def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = N
     if scope is not None and kept.get(key + SCOPE) != scope:
         forget(key)
         kept[key + SCOPE] = scope
-    if key in st.session_state:
+    if key in st.session_state and _valid(st.session_state[key], options):
         value = st.session_state[key]
-        if _valid(value, options):
-            kept[key] = value
-            return key
-        del st.session_state[key]  # e.g. a column of the previous file
-        kept.pop(key, None)
-    if key in kept and _valid(kept[key], options):
-        st.session_state[key] = kept[key]
+    elif key in kept and _valid(kept[key], options):
+        value = kept[key]
     elif default is not _MISSING:
-        st.session_state[key] = default
-        kept[key] = default
-    else:
+        value = default
+    else:  # nothing to restore: the widget starts from its own default
         kept.pop(key, None)
+        if key in st.session_state:
+            del st.session_state[key]  # e.g. a column of the previous file
+        return key
+    kept[key] = value
+    # Written through the Session State API on every run, not only when restoring: Streamlit then sends the
+    # value with the widget, so a widget the browser drew afresh (after a run that stopped before reaching it)
+    # shows this value instead of its empty default, and never reports that default back as the user's choice.
+    st.session_state[key] = value
     return key
 
 

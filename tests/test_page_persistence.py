@@ -206,8 +206,6 @@ def test_arena_banking77_classifier_survives_a_page_change(shared_data):
     assert metrics["Categories"] == "77" and metrics["Training rows"] == "10,003"  # not the 8-category sample
 
 
-@pytest.mark.xfail(reason="the Arena's own widgets (query, top-k, columns) are kept by branch arena-claims with "
-                          "pages/_state.keep; re-run after it is merged", strict=False)
 def test_arena_query_survives_a_page_change():
     at = go(app(), ARENA)
     at.text_area(key="arena_query").input("I was charged twice for my order.")
