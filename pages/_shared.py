@@ -54,16 +54,19 @@ def show_error(exc: BaseException, *, what: str = "That") -> None:
     )
 
 
-@st.cache_data(show_spinner="Reading the file...", max_entries=8)
-def _load_cached(data: bytes, name: str, sheet: str | None, header: bool,
+# Keyed on the upload's file_id (new for every upload), not on its bytes: hashing a large upload
+# on every rerun cost as much as the rest of the page. cache_resource returns the same table object
+# on every rerun (no copy), so pages can memoise work on it; nothing in core modifies a table.
+@st.cache_resource(show_spinner="Reading the file...", max_entries=8)
+def _load_cached(file_id: str, _upload, name: str, sheet: str | None, header: bool,
                  column_names: tuple[str, ...], na_values: tuple[str, ...]) -> LoadedTable:
-    return load_table(data, name=name, sheet=sheet, header=header,
+    return load_table(_upload.getvalue(), name=name, sheet=sheet, header=header,
                       column_names=list(column_names) or None, na_values=list(na_values))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _sheets_cached(data: bytes, name: str) -> list[str]:
-    return list_sheets(data, name)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sheets_cached(file_id: str, _upload, name: str) -> list[str]:
+    return list_sheets(_upload.getvalue(), name)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -116,7 +119,7 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
         sheet = None
         if up is not None and up.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
             try:
-                sheets = _sheets_cached(up.getvalue(), up.name)
+                sheets = _sheets_cached(up.file_id, up, up.name)
             except Exception as exc:  # noqa: BLE001
                 show_error(exc, what="Reading the workbook")
                 return None
@@ -126,7 +129,7 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
         st.info("Upload a file to begin" + (", or use a sample." if samples else "."), icon=":material/upload_file:")
         return None
     try:
-        table = _load_cached(up.getvalue(), up.name, sheet, not no_header, _split(names), _split(na))
+        table = _load_cached(up.file_id, up, up.name, sheet, not no_header, _split(names), _split(na))
     except Exception as exc:  # noqa: BLE001 - shown to the user
         show_error(exc, what="Reading the file")
         return None
@@ -138,19 +141,31 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
     return table
 
 
-def download_buttons(df: pd.DataFrame, basename: str, key: str, json_obj: Any = None) -> None:
+def download_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str,
+                     json_obj: Any = None) -> None:
     """Render CSV and JSON download buttons for a result table.
 
     CSV cells are escaped against formula injection (:func:`core.export.to_csv_bytes`).
+    The files are written when the user clicks (Streamlit's deferred download data), not on
+    every rerun, and a click does not rerun the page.
 
     Args:
-        df: the table to download.
-        basename: file name without extension.
+        df: the table to download, or a function returning it (called on click).
+        basename: file name without extension; say what the file is and from which data
+            (``"telco_churn_leaderboard"``) so one download does not overwrite another.
         key: unique widget-key prefix.
-        json_obj: what the JSON file holds; defaults to ``df``'s rows.
+        json_obj: what the JSON file holds, or a function returning it (called on click);
+            defaults to ``df``'s rows.
     """
+    def table() -> pd.DataFrame:
+        return df() if callable(df) else df
+
+    def json_bytes() -> bytes:
+        obj = json_obj() if callable(json_obj) else json_obj
+        return to_json_bytes(table() if obj is None else obj)
+
     c1, c2 = st.columns(2, width=420)
-    c1.download_button("Download CSV", to_csv_bytes(df), f"{basename}.csv", "text/csv",
-                       key=f"{key}_csv", icon=":material/download:")
-    c2.download_button("Download JSON", to_json_bytes(df if json_obj is None else json_obj), f"{basename}.json",
-                       "application/json", key=f"{key}_json", icon=":material/download:")
+    c1.download_button("Download CSV", lambda: to_csv_bytes(table()), f"{basename}.csv", "text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    c2.download_button("Download JSON", json_bytes, f"{basename}.json", "application/json",
+                       key=f"{key}_json", icon=":material/download:", on_click="ignore")
