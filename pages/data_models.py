@@ -19,7 +19,6 @@ Rerun speed (changing a chart option must not redo work):
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 from typing import Callable
@@ -32,7 +31,16 @@ from core.io import LoadedTable, load_table
 from core.numbers import format_count, format_mean_std, format_seconds, format_value
 from core.tabular import charts
 from core.tabular.compare import METRICS, PRIMARY_METRIC, compare_models, result_to_json
-from core.tabular.explain import ProgressiveExplainer, plot_bar, plot_beeswarm, plot_waterfall, preload_shap
+from core.tabular.explain import (
+    FIRST_VIEW_S,
+    REFINE_STEP_S,
+    ProgressiveExplainer,
+    plot_bar,
+    plot_beeswarm,
+    plot_waterfall,
+    preload_shap,
+    to_png,
+)
 from core.tabular.models import MODELS, available_models
 from core.tabular.schema import infer_schema, suggest_target
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
@@ -41,11 +49,11 @@ from pages._state import keep
 ensure_navigation()
 
 KEY = "dm"
-#: Seconds of SHAP explaining before the first view of a model (the random forest's exact tree
-#: SHAP costs ~0.1-0.35 s per row on 2 cores, so ~10-30 rows; the other models explain the row cap).
-SHAP_FIRST_VIEW_S = 3.0
-#: Seconds of explaining per background refinement step, and the fragment's rerun interval.
-SHAP_STEP_S = 1.5
+#: Seconds of SHAP explaining before the first view of a model, and per background refinement step
+#: (core.tabular.explain; benchmarks/tabular_compare.py measures the first view with the same values).
+SHAP_FIRST_VIEW_S = FIRST_VIEW_S
+SHAP_STEP_S = REFINE_STEP_S
+#: Seconds between the fragment's refinement reruns (a step plus drawing fits in it).
 SHAP_REFRESH_S = 2.0
 #: Seconds of explaining per model and row cap in total (first view + refinement).
 SHAP_BUDGET_S = 30.0
@@ -202,7 +210,7 @@ def _run_comparison(df, target, task, chosen, folds, max_rows):
         def on_result(r, done: int, total: int) -> None:
             finished.append(r)
             board.dataframe(_leaderboard_display(_ranked(finished), r.task), hide_index=True)
-            status.update(label=f"Comparing models... {done} of {total} done")
+            status.update(label=f"Comparing models... {done} of {total} done", expanded=True)
 
         try:
             result = compare_models(df, target, task=task, models=chosen, folds=folds, on_progress=on_progress,
@@ -235,10 +243,7 @@ def _png(view: tuple, n_explained: int, build: Callable) -> bytes:
     pngs = _store("png")
     hit = pngs.get(view)
     if hit is None or hit[0] != n_explained:
-        fig = build()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=144, bbox_inches="tight")
-        hit = pngs[view] = (n_explained, buf.getvalue())
+        hit = pngs[view] = (n_explained, to_png(build()))
     return hit[1]
 
 
@@ -283,13 +288,19 @@ def _render_test_split(result, run_id: str) -> None:
         binary = len(result.classes) == 2
         curves = {x.label: x.holdout for x in result.results} if binary else {r.label: r.holdout}
         which = "all" if binary else r.key
-        c0, c1, c2 = st.columns(3)
+        c0, c1 = st.columns(2)
         c0.plotly_chart(_figure(run_id, "cm", lambda: charts.confusion_matrix_figure(
             r.holdout, result.classes, normalize=normalize), r.key, normalize), key=f"{KEY}_cm")
         c1.plotly_chart(_figure(run_id, "roc", lambda: charts.roc_curve_figure(curves, result.classes), which),
                         key=f"{KEY}_roc")
+        c2, c3 = st.columns(2)
         c2.plotly_chart(_figure(run_id, "pr", lambda: charts.pr_curve_figure(curves, result.classes), which),
                         key=f"{KEY}_pr")
+        c3.caption("ROC and precision-recall curves are drawn for every model on the same held-out rows"
+                   + (" (one line per class for the model picked above)." if not binary else ".")
+                   + " A model that guesses, or always gives the same probability, has a precision equal to "
+                   "the class's share of the rows (its base rate) at every recall: the flat dashed line. "
+                   "A curve high above it finds the class with few false alarms.")
     else:
         c1, c2 = st.columns(2)
         c1.plotly_chart(_figure(run_id, "pva", lambda: charts.predicted_vs_actual_figure(r.holdout), r.key),

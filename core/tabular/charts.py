@@ -104,7 +104,7 @@ def timing_bars(result: ComparisonResult) -> go.Figure:
     positive = [v for v in fits + preds if v > 0]
     lo, hi = (min(positive), max(positive)) if positive else (1e-3, 1.0)
     if hi / lo > LOG_AXIS_RATIO:
-        ticks = nice_ticks(lo, hi)
+        ticks = nice_ticks(lo / 2.5, hi)  # one tick below the shortest bar, so it stays visible
         fig.update_xaxes(type="log", tickvals=ticks, ticktext=[format_seconds(t) for t in ticks],
                          range=[np.log10(ticks[0]), np.log10(ticks[-1] * 1.6)],  # room for the labels
                          title="seconds per fold (log scale)")
@@ -188,7 +188,7 @@ def _curves(holdouts: dict[str, Holdout], classes: Sequence, kind: str) -> go.Fi
                                 line=dict(dash="dash", color="grey", width=1.5))
         sub = what
         if constant:
-            sub += f"; {', '.join(dict.fromkeys(constant))}: one constant probability, so its curve is the chance line"
+            sub += f"<br>{', '.join(dict.fromkeys(constant))}: one constant probability, on the chance line"
         fig.update_layout(title=f"Precision-recall curve, {format_count(n)} held-out rows<br><sup>{sub}</sup>",
                           xaxis_title="recall", yaxis_title="precision")
     fig.update_layout(height=450, xaxis_range=[0, 1], yaxis_range=[0, 1.02],
