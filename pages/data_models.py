@@ -262,8 +262,11 @@ def _render_leaderboard(result, run_id: str, slug: str) -> None:
                  hide_index=True)
     st.caption("Download the leaderboard: CSV (this table) or JSON (the whole comparison: columns, warnings, "
                "every metric, and the SHAP top features of the model shown in the SHAP tab).")
+    # the JSON is written on click, outside the script run (no st.session_state there): the function
+    # holds the session's own dicts, which the SHAP fragment keeps up to date
+    shown, explainers = _store("shap_shown"), _store("shap")
     download_buttons(result.leaderboard, f"{slug}_leaderboard", key=f"{KEY}_dl",
-                     json_obj=lambda: _comparison_json(result, run_id))
+                     json_obj=lambda: _comparison_json(result, run_id, shown, explainers))
 
 
 def _render_scores(result, run_id: str) -> None:
@@ -335,12 +338,16 @@ def _explainer(result, run_id: str, key: str, rows: int) -> tuple[ProgressiveExp
     return pe, True
 
 
-def _comparison_json(result, run_id: str) -> dict:
-    """The comparison as JSON (written on click), with the SHAP top features of the model the SHAP tab shows."""
-    shown = st.session_state.get(f"{KEY}_shap_shown")
+def _comparison_json(result, run_id: str, shown: dict, explainers: dict) -> dict:
+    """The comparison as JSON (written on click), with the SHAP top features of the model the SHAP tab shows.
+
+    Args:
+        shown: the SHAP tab's current choice (``run_id``, ``key``, ``rows``, ``group``, ``class_index``).
+        explainers: the session's :class:`ProgressiveExplainer` objects by ``(run_id, key, rows)``.
+    """
     top, info = None, {}
-    if shown and shown["run_id"] == run_id:
-        pe = _store("shap").get((run_id, shown["key"], shown["rows"]))
+    if shown and shown.get("run_id") == run_id:
+        pe = explainers.get((run_id, shown["key"], shown["rows"]))
         if pe is not None and pe.n_explained:
             sr = pe.result(shown["group"])
             top = sr.top_features(10, shown["class_index"])
@@ -395,8 +402,9 @@ def _shap_view(result, run_id: str, slug: str, timed: bool) -> None:
         copts = [None, *range(len(sr.classes))]
         class_index = st.selectbox("Class", copts, key=keep(f"{KEY}_shap_class", default=None, options=copts),
                                    format_func=lambda i: "all classes (mean |SHAP|)" if i is None else str(sr.classes[i]))
-    st.session_state[f"{KEY}_shap_shown"] = {"run_id": run_id, "key": skey, "rows": rows, "group": group,
-                                             "class_index": class_index}
+    shown = _store("shap_shown")  # updated in place: the leaderboard's JSON download holds this dict
+    shown.clear()
+    shown.update(run_id=run_id, key=skey, rows=rows, group=group, class_index=class_index)
     st.info(sr.caption(class_index), icon=":material/straighten:")
     if not pe.done:
         st.caption(f":material/autorenew: First view: {format_count(sr.n_explained)} rows so far. More rows are "

@@ -1,6 +1,9 @@
 """AppTest of pages/data_models.py on scikit-learn's bundled samples (no download, no browser)."""
 
+import json
+
 import pytest
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "pages" / "data_models.py")
@@ -25,9 +28,24 @@ def _keys(at):
     return [w.key for w in at.multiselect]
 
 
+DOWNLOADS: dict[str, object] = {}  # file name -> data (or the function that writes it on click)
+
+
 @pytest.fixture(scope="module")
 def cancer_app():
-    return _run(_app(), ["linear", "tree", "dummy"])
+    """The breast-cancer comparison, recording every download button's file name and data."""
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, file_name=None, *args, **kwargs):
+        DOWNLOADS[file_name] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(DeltaGenerator, "download_button", recording)
+    try:
+        yield _run(_app(), ["linear", "tree", "dummy"])
+    finally:
+        mp.undo()
 
 
 def test_column_types_and_task_shown_before_running():
@@ -57,6 +75,28 @@ def test_comparison_leaderboard_charts_and_shap(cancer_app):
     assert len(at.get("download_button")) == 4  # leaderboard CSV/JSON, SHAP top features CSV/JSON
     assert any(c.value.startswith("Download the leaderboard") for c in at.caption)
     assert any(c.value.startswith("Download the SHAP top features") for c in at.caption)
+
+
+def test_downloads_are_named_after_the_dataset_and_the_json_carries_shap(cancer_app):
+    at = cancer_app
+    names = set(DOWNLOADS)
+    assert {"breast_cancer_leaderboard.csv", "breast_cancer_leaderboard.json",
+            "breast_cancer_shap_top_features_linear.csv", "breast_cancer_shap_top_features_linear.json"} <= names
+    data = DOWNLOADS["breast_cancer_leaderboard.json"]
+    assert callable(data)  # written when clicked, not on every rerun
+    out = json.loads(data())
+    shap = out["shap"]
+    assert shap["model"] == "Linear (logistic / ridge)" and shap["model_key"] == "linear"
+    assert len(shap["top_features"]) == 10 and shap["top_features"][0]["mean_abs_shap"] > 0
+    assert shap["n_explained"] == 190 and shap["complete"] and shap["grouped"]  # fold 1 of 3 (569 rows), all explained
+    # the same features, in the same order, as the SHAP top-features download of the model shown
+    import io
+
+    import pandas as pd
+
+    top = pd.read_csv(io.BytesIO(DOWNLOADS["breast_cancer_shap_top_features_linear.csv"]()))
+    assert [f["feature"] for f in shap["top_features"]] == list(top["feature"][:10])
+    assert at.session_state["dm_shap_shown"]["key"] == "linear"
 
 
 def test_chart_option_does_not_retrain(cancer_app):

@@ -795,6 +795,8 @@ class ProgressiveExplainer:
         self.explain_seconds = 0.0  # inside the explainer only
         self.seconds = time.perf_counter() - t0  # setup + steps, in seconds
         self._views: dict[bool, ShapResult] = {}
+        # step() may run in the page's script thread while a download builds result() in another
+        self._lock = threading.RLock()
 
     @property
     def n_candidates(self) -> int:
@@ -808,12 +810,13 @@ class ProgressiveExplainer:
 
     @property
     def done(self) -> bool:
-        """True when every candidate row is explained, or the budget cannot fit one more row."""
+        """True when every candidate row is explained, or the budget left cannot fit one more row
+        (at the measured cost per row, with :meth:`step`'s 90% margin)."""
         if self.n_explained >= self.n_candidates:
             return True
         if self.n_explained == 0:
             return False
-        return self.budget_left < self.seconds_per_row
+        return 0.9 * self.budget_left < self.seconds_per_row  # the same 90% margin as step()
 
     @property
     def seconds_per_row(self) -> float:
@@ -851,12 +854,12 @@ class ProgressiveExplainer:
                 v, b = self.engine.fn(self._Xe_all[self.n_explained: self.n_explained + size])
             self.explain_seconds += time.perf_counter() - t
             v, b = normalize_shap_output(v, b, n_rows=size, n_features=self.n_features)
-            self._parts_v.append(v)
-            self._parts_b.append(b)
-            self.n_explained += size
+            with self._lock:
+                self._parts_v.append(v)
+                self._parts_b.append(b)
+                self.n_explained += size
+                self._views.clear()
             added += size
-        if added:
-            self._views.clear()
         self.seconds += time.perf_counter() - t0
         return added
 
@@ -873,12 +876,13 @@ class ProgressiveExplainer:
         if self.n_explained == 0:
             raise DataError("no row explained yet: call step() first.")
         key = bool(group_onehot)
-        if key not in self._views:
-            t0 = time.perf_counter()
-            self._views[key] = self._build(key)
-            self.seconds += time.perf_counter() - t0
-            self._views[key].seconds = self.seconds
-        return self._views[key]
+        with self._lock:
+            if key not in self._views:
+                t0 = time.perf_counter()
+                self._views[key] = self._build(key)
+                self.seconds += time.perf_counter() - t0
+                self._views[key].seconds = self.seconds
+            return self._views[key]
 
     def _build(self, group_onehot: bool) -> ShapResult:
         done, X, names, n_features, n_classes = self.n_explained, self.X, self.names, self.n_features, self.n_classes
