@@ -456,17 +456,15 @@ def _shap_row(result, sr, skey: str, class_index, view: tuple) -> None:
     c1.image(_png((*view, "waterfall", row_label), sr.n_explained, lambda: plot_waterfall(sr, pos, class_index)),
              width="stretch")
     with c2:
-        pipe = result.result(skey).pipeline
-        x_row = result.X_test.loc[[row_label]]
+        holdout = result.result(skey).holdout  # the pipeline's own predictions on the held-out rows
         i_test = result.X_test.index.get_loc(row_label)
-        pred = pipe.predict(x_row)[0]
         if result.task == "classification":
-            proba = pipe.predict_proba(x_row)[0]
-            actual = result.classes[int(result.y_test[i_test])]
-            st.markdown(f"Predicted **{result.classes[int(pred)]}** (probability {format_value(proba.max())}); "
-                        f"actual **{actual}**.")
+            proba = holdout.proba[i_test]
+            st.markdown(f"Predicted **{result.classes[int(holdout.y_pred[i_test])]}** (probability "
+                        f"{format_value(proba.max())}); actual **{result.classes[int(holdout.y_true[i_test])]}**.")
         else:
-            st.markdown(f"Predicted **{format_value(pred)}**; actual **{format_value(result.y_test[i_test])}**.")
+            st.markdown(f"Predicted **{format_value(holdout.y_pred[i_test])}**; "
+                        f"actual **{format_value(holdout.y_true[i_test])}**.")
         detail = pd.DataFrame({"column": [str(c) for c in result.X_test.columns],
                                "value": [_cell_text(v) for v in result.X_test.loc[row_label].tolist()]})
         st.dataframe(detail, hide_index=True, height=_table_height(len(detail), max_rows=30))

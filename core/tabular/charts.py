@@ -165,7 +165,7 @@ def _curves(holdouts: dict[str, Holdout], classes: Sequence, kind: str) -> go.Fi
                 # (scikit-learn's extra end point (recall 0, precision 1) would draw a false diagonal)
                 constant.append(label)
             else:
-                prec, rec, _ = precision_recall_curve(y, h.proba[:, c])
+                prec, rec, _ = precision_recall_curve(y, h.proba[:, c], drop_intermediate=True)
                 ap = average_precision_score(y, h.proba[:, c])
                 fig.add_scatter(x=rec, y=prec, mode="lines", name=f"{name} (AP {format_value(ap)})")
     first = next(iter(holdouts.values()), None)
