@@ -11,9 +11,11 @@ Rerun speed (changing a chart option must not redo work):
   fingerprint of its inputs (data digest, target, task, models, hyperparameters, folds, rows);
 * plotly figures and SHAP's PNG charts are built once per result and option, then reused;
 * downloads are written when clicked, not on every rerun;
+* only the open results tab runs (``st.tabs(..., on_change="rerun")``);
 * SHAP runs in an ``st.fragment``: a quick first view (the rows that fit in about
-  :data:`SHAP_FIRST_VIEW_S` seconds), then more rows in the background (the fragment reruns
-  every :data:`SHAP_REFRESH_S` seconds) until the row cap or :data:`SHAP_BUDGET_S`.
+  :data:`SHAP_FIRST_VIEW_S` seconds), then more rows in the background while the SHAP tab is
+  open (the fragment reruns every :data:`SHAP_REFRESH_S` seconds) until the row cap or
+  :data:`SHAP_BUDGET_S`.
 """
 
 from __future__ import annotations
@@ -391,8 +393,6 @@ def _shap_view(result, run_id: str, slug: str, timed: bool) -> None:
                                 key=keep(f"{KEY}_shap_rows", default=200, options=SHAP_ROW_CHOICES)))
     try:
         pe, created = _explainer(result, run_id, skey, rows)
-        if not created and not full_run and not pe.done:
-            pe.step(SHAP_STEP_S)  # background refinement: this rerun came from the fragment's timer
         sr = pe.result(group)
     except Exception as exc:  # noqa: BLE001 - shown to the user
         show_error(exc, what="The SHAP explanation")
@@ -439,6 +439,10 @@ def _shap_view(result, run_id: str, slug: str, timed: bool) -> None:
     suffix = "" if sr.classes is None or len(sr.classes) <= 2 else (
         "_all_classes" if class_index is None else f"_class_{class_index}")
     download_buttons(top, f"{slug}_shap_top_features_{skey}{suffix}", key=f"{KEY}_shap_dl")
+    if not created and not full_run and not pe.done:
+        # background refinement (this rerun came from the fragment's timer), after drawing, so the
+        # charts on screen stay live; the next rerun draws the new rows
+        pe.step(SHAP_STEP_S)
     if timed and pe.done:
         st.rerun()  # refinement finished: a full rerun drops the fragment's refresh timer
     if not timed and not pe.done:
@@ -476,14 +480,21 @@ def _render_results(result, run_id: str, slug: str) -> None:
     for w in result.warnings:
         st.warning(w, icon=":material/warning:")
     _render_leaderboard(result, run_id, slug)
-    tab_scores, tab_test, tab_shap = st.tabs(["Scores and times", "Test-split charts", "SHAP: why"])
-    with tab_scores:
-        _render_scores(result, run_id)
-    with tab_test:
-        _render_test_split(result, run_id)
-    with tab_shap:
-        _shap_section(result, run_id, slug)
+    # only the open tab runs (a chart option in one tab does not redraw the others); the open tab is
+    # kept across reruns and page changes
+    tab_labels = list(TABS)
+    tabs = st.tabs(tab_labels, key=keep(f"{KEY}_tab", default=tab_labels[0], options=tab_labels), on_change="rerun")
+    for tab, render in zip(tabs, TABS.values()):
+        if tab.open:
+            with tab:
+                render(result, run_id, slug)
 
+
+TABS = {
+    "Scores and times": lambda result, run_id, slug: _render_scores(result, run_id),
+    "Test-split charts": lambda result, run_id, slug: _render_test_split(result, run_id),
+    "SHAP: why": _shap_section,
+}
 
 # ------------------------------------------------------------------ page
 

@@ -90,4 +90,26 @@ def test_telco_leaderboard_fills_in_and_charts_tell_the_truth(page, app_url, sha
     assert pr.get_by_text(re.compile(r"chance \(base rate 0\.2\d\d\)")).count() >= 1
     assert pr.get_by_text(re.compile(r"1,409 held-out rows")).count() >= 1
     pr.screenshot(path=str(artifacts / "data_models_telco_pr.png"))
+    # SHAP of the random forest: a first view within seconds, then more rows while the page stays open
+    page.get_by_role("tab", name="SHAP: why").click()
+    page.get_by_text(re.compile(r"SHAP values in .* of class 'Yes'")).wait_for(timeout=120_000)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model to explain")
+    box.click()
+    page.get_by_role("option", name="Random forest").click()
+    first = page.get_by_text(re.compile(r"(\d+) of 1,409 rows explained so far \(first view; refining up to 200 rows\)"))
+    first.first.wait_for(timeout=120_000)
+    n_first = int(re.search(r"(\d+) of 1,409", first.first.inner_text()).group(1))
+    page.get_by_text("Global: mean |SHAP value|").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "data_models_telco_shap_first_view.png"))
+    # the fragment reruns by itself: the count grows without any click
+    grown = re.compile(r"(\d+) of 1,409 rows explained")
+    deadline = 90
+    n_now = n_first
+    while deadline > 0 and n_now <= n_first:
+        page.wait_for_timeout(3000)
+        deadline -= 3
+        texts = page.get_by_text(grown).all_inner_texts()
+        n_now = max((int(grown.search(t).group(1)) for t in texts), default=n_first)
+    assert n_now > n_first, (n_first, n_now)
+    page.screenshot(path=str(artifacts / "data_models_telco_shap_refined.png"))
     assert "Traceback" not in page.locator("body").inner_text()
