@@ -32,7 +32,7 @@ from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.numbers import format_count, format_mean_std, format_seconds, format_value
 from core.tabular import charts
-from core.tabular.compare import METRICS, PRIMARY_METRIC, compare_models, result_to_json
+from core.tabular.compare import METRICS, compare_models, result_to_json, shap_summary
 from core.tabular.explain import (
     FIRST_VIEW_S,
     REFINE_STEP_S,
@@ -351,12 +351,7 @@ def _comparison_json(result, run_id: str, shown: dict, explainers: dict) -> dict
     if shown and shown.get("run_id") == run_id:
         pe = explainers.get((run_id, shown["key"], shown["rows"]))
         if pe is not None and pe.n_explained:
-            sr = pe.result(shown["group"])
-            top = sr.top_features(10, shown["class_index"])
-            info = {"model": MODELS[shown["key"]].label, "model_key": shown["key"], "output_units": sr.output_units,
-                    "explainer": sr.explainer_name, "n_explained": sr.n_explained, "n_total": sr.n_total,
-                    "sampled": sr.sampled, "complete": sr.complete, "grouped": sr.grouped,
-                    "class_index": shown["class_index"], "caption": sr.caption(shown["class_index"])}
+            top, info = shap_summary(pe.result(shown["group"]), result.result(shown["key"]), shown["class_index"])
     return result_to_json(result, top, info)
 
 

@@ -28,6 +28,7 @@ from core.tabular.compare import (
     compare_models,
     explain_model,
     result_to_json,
+    shap_summary,
 )
 from core.tabular.models import MODELS
 
@@ -125,11 +126,7 @@ def run(args: argparse.Namespace) -> int:
             shap_info = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"SHAP could not explain {result.best.label}: {exc}", file=sys.stderr)
         else:
-            shap_top = shap_result.top_features(10)
-            shap_info = {"model": result.best.label, "output_units": shap_result.output_units,
-                         "explainer": shap_result.explainer_name, "n_explained": shap_result.n_explained,
-                         "n_total": shap_result.n_total, "sampled": shap_result.sampled,
-                         "caption": shap_result.caption()}
+            shap_top, shap_info = shap_summary(shap_result, result.best)
             print(f"\nSHAP top features of {result.best.label} ({shap_result.caption()}):")
             for i, f in enumerate(shap_top, 1):
                 print(f"  {i:2d}. {f['feature']}: {format_value(f['mean_abs_shap'])}")

@@ -569,6 +569,29 @@ def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
     }
 
 
+def shap_summary(shap_result, model: ModelResult, class_index: int | None = None, k: int = 10
+                 ) -> tuple[list[dict], dict]:
+    """What the JSON says about a SHAP explanation: ``(top_features, info)`` for :func:`result_to_json`.
+
+    Args:
+        shap_result: a :class:`core.tabular.explain.ShapResult` of ``model``.
+        model: the explained model's :class:`ModelResult`.
+        class_index: the output shown (multiclass), ``None`` = the default / the class average.
+        k: how many top features.
+
+    Returns:
+        ``top_features`` (``[{feature, mean_abs_shap}]``, largest first) and ``info``: ``model``,
+        ``model_key``, ``output_units``, ``explainer``, ``n_explained``, ``n_total``, ``sampled``,
+        ``complete`` (False for a first view still being refined), ``grouped``, ``class_index``, ``caption``.
+    """
+    info = {"model": model.label, "model_key": model.key, "output_units": shap_result.output_units,
+            "explainer": shap_result.explainer_name, "n_explained": shap_result.n_explained,
+            "n_total": shap_result.n_total, "sampled": shap_result.sampled, "complete": shap_result.complete,
+            "grouped": shap_result.grouped, "class_index": class_index,
+            "caption": shap_result.caption(class_index)}
+    return shap_result.top_features(k, class_index), info
+
+
 def explain_model(result: ComparisonResult, key: str | None = None, *, max_explain_rows: int = 300,
                   max_background_rows: int = 100, time_budget_s: float = 20.0, group_onehot: bool = False,
                   random_state: int = 0):

@@ -35,16 +35,24 @@ additivity (base value + sum of SHAP values = model output) against
 ``predict_proba``, ``decision_function`` and ``predict`` and records the units
 that match, together with the largest difference (``additivity_error``).
 
-Cost per explained row, telco_churn (7,043 rows, 19 columns, 40 features after
-one-hot), 2-core machine, from ``benchmarks/shap_budget.py``: TreeExplainer on the
-default random forest (100 fully grown trees) ~90 ms (the project's earlier
-measurement, idle machine) and ~280 ms in the benchmark while other jobs loaded
-the machine, i.e. explaining every row would take 30-100x the 20 s
-budget; HistGradientBoosting ~1.4 ms; decision tree and LinearExplainer well under
-0.1 ms. :func:`explain` therefore explains a small first batch, measures the cost
-per row, and explains only as many further rows as fit in ``time_budget_s`` (wall
-time of the whole call, including the one-off ``import shap`` of ~4 s on a first
-call); the caption says how many rows were explained and why.
+Cost per explained row: the exact tree SHAP of a default random forest (100 fully
+grown trees) costs about a hundred times more per row than the other models
+(``benchmarks/shap_budget.py`` and ``benchmarks/tabular_compare.py`` measure it), so
+explaining every held-out row would take many times any interactive budget. Rows are
+therefore explained in steps (:class:`ProgressiveExplainer`): a small first batch
+measures the cost per row, then only as many further rows as fit the time given;
+:func:`explain` runs the steps up to ``time_budget_s`` in one call (CLI), the page shows
+a first view after :data:`FIRST_VIEW_S` seconds and refines it in the background. The
+caption says how many rows were explained and why.
+
+Options measured before settling on this for the random forest's first view (see
+``benchmarks/tabular_compare.py``): SHAP's Saabas approximation (``approximate=True``),
+thousands of times faster but not SHAP values; the interventional ``TreeExplainer``
+with a small background (25 rows), no faster per unit of agreement on these tables and
+a different value function; and the exact path-dependent ``TreeExplainer`` on fewer
+rows. The exact explainer on the rows that fit in a few seconds already agrees closely
+with a large reference run (top-10 overlap and Spearman's rho printed by the benchmark),
+so the page keeps it: the same explainer and the same model at every step.
 """
 
 from __future__ import annotations
