@@ -414,9 +414,9 @@ def _shap_view(result, run_id: str, slug: str, timed: bool) -> None:
         st.image(_png((*view, "bar"), sr.n_explained, lambda: plot_bar(sr, class_index)), width="stretch")
     with c2:
         if sr.classes is not None and len(sr.classes) > 2 and class_index is None:
-            shown = sr.classes[sr.default_class_index()]
-            st.markdown(f"**Global: beeswarm of class '{shown}'**")
-            st.caption(f"A beeswarm shows one class at a time: this is class '{shown}' (the first), not all "
+            first_class = sr.classes[sr.default_class_index()]
+            st.markdown(f"**Global: beeswarm of class '{first_class}'**")
+            st.caption(f"A beeswarm shows one class at a time: this is class '{first_class}' (the first), not all "
                        "classes. Pick a class above to see another.")
         else:
             st.markdown("**Global: beeswarm**")
