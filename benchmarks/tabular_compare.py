@@ -9,9 +9,12 @@ Prints, for telco_churn and california_housing (from ../shared/data):
    same metrics, through one ``cross_validate(n_jobs=-1)`` per model. The raw script reads the
    file with ``pandas.read_csv`` (and converts numeric text columns), not with core.io.
    Medians of each side and the median of the pair ratios Crossroads / raw.
-2. **pycaret**: PyCaret 3.3 ``compare_models`` on the same five models as a whole process, when
-   its separate venv exists (``--pycaret-python``, default ``/tmp/pycaret-venv/bin/python``;
-   never a dependency of this project); else the reason it was skipped.
+2. **pycaret**: PyCaret 3.3 ``compare_models`` on the same five models (its ``lr``/``ridge``,
+   ``dt``, ``rf``, ``dummy`` and scikit-learn's ``HistGradientBoosting*``; 5 shuffled folds on every
+   row, PyCaret's own preprocessing and metrics) as a whole process, in alternating pairs with the
+   raw loop, when its separate venv exists (``$PYCARET_PYTHON``, default
+   ``/tmp/pycaret-venv/bin/python``; never a dependency of this project); else the reason it was
+   skipped.
 3. **shap**: per model (the fold-1 pipelines of one comparison), the first view as the page
    makes it (``ProgressiveExplainer`` + ``FIRST_VIEW_S`` of explaining + the bar, beeswarm
    and waterfall charts drawn to PNG; ``import shap`` is timed separately, the page imports it
@@ -152,62 +155,72 @@ def timed_run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, str]:
     return wall, p.stdout
 
 
-def bench_cv(pairs: int, with_pycaret: bool) -> dict:
-    print(f"\n== cross-validation: whole processes, {pairs} alternating pairs (load {load()}) ==")
-    pyc_ok = with_pycaret and Path(PYCARET_PYTHON).exists()
-    if with_pycaret and not pyc_ok:
-        print(f"  PyCaret: skipped, no venv at {PYCARET_PYTHON} (python3 -m venv /tmp/pycaret-venv; "
-              "/tmp/pycaret-venv/bin/pip install pycaret==3.3.2)")
+def _same_columns(path: Path, target: str) -> bool:
+    from core.io import load_table
+    from core.tabular.schema import infer_schema
+
+    return ({c.name: c.inferred_type for c in infer_schema(load_table(path).frame, target).columns}
+            == {c.name: c.inferred_type for c in infer_schema(read_like_a_user(path), target).columns})
+
+
+def _ours(path: Path, target: str) -> float:
+    return timed_run([sys.executable, "-m", "core", "compare", "--data", str(path), "--target", target, "--no-shap"])[0]
+
+
+def _raw(path: Path, target: str) -> float:
+    return timed_run([sys.executable, str(Path(__file__).resolve()), "--raw", str(path), target])[0]
+
+
+def _pycaret(path: Path, target: str) -> float:
+    from core.tabular.schema import infer_schema
+
+    schema = infer_schema(read_like_a_user(path), target)
+    drop = [c.name for c in schema.columns if c.action == "dropped"]
+    return timed_run([PYCARET_PYTHON, "-c", PYCARET_SCRIPT, str(path), target, schema.task, json.dumps(drop)],
+                     cwd=Path(tempfile.gettempdir()))[0]
+
+
+def _pairs(label: str, pairs: int, runners: dict) -> dict:
+    """Alternate the runners ``pairs`` times per dataset; medians and the median of the pair ratios to raw."""
     out = {}
+    names = list(runners)
     for name, (rel, target) in SETS.items():
         path = DATA / rel
         if not path.exists():
             print(f"  {name}: skipped ({path} not found)")
             continue
-        from core.io import load_table
-        from core.tabular.schema import infer_schema
-
-        same = ({c.name: c.inferred_type for c in infer_schema(load_table(path).frame, target).columns}
-                == {c.name: c.inferred_type for c in infer_schema(read_like_a_user(path), target).columns})
-        print(f"  {name}: raw script sees the same columns and types as Crossroads: {'yes' if same else 'NO'}")
-        ours, raw, pyc, ratios, pyc_ratios = [], [], [], [], []
+        print(f"  {name}: raw script sees the same columns and types as Crossroads: "
+              f"{'yes' if _same_columns(path, target) else 'NO'}")
+        times: dict[str, list[float]] = {n: [] for n in names}
         for i in range(pairs):
-            order = ["ours", "raw"] if i % 2 == 0 else ["raw", "ours"]
-            got = {}
+            order = names if i % 2 == 0 else names[::-1]
             for who in order:
-                if who == "ours":
-                    got[who], stdout = timed_run([sys.executable, "-m", "core", "compare", "--data", str(path),
-                                                  "--target", target, "--no-shap"])
-                else:
-                    got[who], stdout = timed_run([sys.executable, str(Path(__file__).resolve()), "--raw",
-                                                  str(path), target])
-            ours.append(got["ours"])
-            raw.append(got["raw"])
-            ratios.append(got["ours"] / got["raw"])
-            line = f"  {name} pair {i + 1}: crossroads {got['ours']:.1f} s, raw {got['raw']:.1f} s"
-            if pyc_ok:
-                schema = infer_schema(read_like_a_user(path), target)
-                drop = [c.name for c in schema.columns if c.action == "dropped"]
-                t, _ = timed_run([PYCARET_PYTHON, "-c", PYCARET_SCRIPT, str(path), target, schema.task,
-                                  json.dumps(drop)], cwd=Path(tempfile.gettempdir()))
-                pyc.append(t)
-                pyc_ratios.append(t / got["raw"])
-                line += f", PyCaret {t:.1f} s"
-            print(line + f"  (load {load()})", flush=True)
-        res = {"crossroads_s": statistics.median(ours), "raw_s": statistics.median(raw),
+                times[who].append(runners[who](path, target))
+            print(f"  {name} pair {i + 1}: " + ", ".join(f"{w} {times[w][-1]:.1f} s" for w in names)
+                  + f"  (load {load()})", flush=True)
+        other = next(n for n in names if n != "raw")
+        ratios = [o / r for o, r in zip(times[other], times["raw"])]
+        res = {f"{other}_s": statistics.median(times[other]), "raw_s": statistics.median(times["raw"]),
                "ratio": statistics.median(ratios), "ratios": ratios, "pairs": pairs}
-        print(f"  {name}: median crossroads {res['crossroads_s']:.1f} s, raw cross_validate(n_jobs=-1) "
-              f"{res['raw_s']:.1f} s; ratio crossroads / raw = {res['ratio']:.2f} (median of pair ratios "
-              f"{', '.join(f'{r:.2f}' for r in ratios)})")
-        if pyc:
-            res.update(pycaret_s=statistics.median(pyc), pycaret_ratio=statistics.median(pyc_ratios))
-            print(f"  {name}: PyCaret 3.3 compare_models {res['pycaret_s']:.1f} s; ratio PyCaret / raw = "
-                  f"{res['pycaret_ratio']:.2f}; crossroads / PyCaret = "
-                  f"{res['crossroads_s'] / res['pycaret_s']:.2f}")
+        print(f"  {name}: median {other} {res[f'{other}_s']:.1f} s, raw cross_validate(n_jobs=-1) {res['raw_s']:.1f} s; "
+              f"ratio {other} / raw = {res['ratio']:.2f} (pair ratios {', '.join(f'{r:.2f}' for r in ratios)})")
         out[name] = res
-    if with_pycaret and not pyc_ok:
-        out["pycaret_skipped"] = f"no PyCaret venv at {PYCARET_PYTHON}"
     return out
+
+
+def bench_cv(pairs: int) -> dict:
+    print(f"\n== cross-validation: whole processes, {pairs} alternating pairs (load {load()}) ==")
+    return _pairs("cv", pairs, {"crossroads": _ours, "raw": _raw})
+
+
+def bench_pycaret(pairs: int) -> dict:
+    print(f"\n== PyCaret 3.3 compare_models against the raw loop: {pairs} alternating pairs (load {load()}) ==")
+    if not Path(PYCARET_PYTHON).exists():
+        why = (f"no PyCaret venv at {PYCARET_PYTHON} (python3 -m venv /tmp/pycaret-venv; "
+               "/tmp/pycaret-venv/bin/pip install pycaret==3.3.2)")
+        print(f"  skipped: {why}")
+        return {"skipped": why}
+    return _pairs("pycaret", pairs, {"pycaret": _pycaret, "raw": _raw})
 
 
 # ------------------------------------------------------------------ quality (deterministic: for the README)
@@ -260,12 +273,15 @@ def bench_shap(reference_rows: int, row_cap: int) -> dict:
     from core.tabular.compare import compare_models
     from core.tabular.explain import FIRST_VIEW_S, ProgressiveExplainer, plot_bar, plot_beeswarm, plot_waterfall, to_png
 
-    print(f"\n== SHAP first view (FIRST_VIEW_S = {FIRST_VIEW_S:g} s of explaining + 3 charts; row cap {row_cap}) "
+    print(f"\n== SHAP first view (FIRST_VIEW_S = {FIRST_VIEW_S:g} s of set-up and explaining + 3 charts; row cap {row_cap}) "
           f"and agreement with a {reference_rows}-row reference (load {load()}) ==")
     t0 = time.perf_counter()
     import shap
 
     import_s = time.perf_counter() - t0
+    from core.tabular.charts import configure_matplotlib_cjk
+
+    configure_matplotlib_cjk()  # as the page does (a CJK fallback font makes text layout a little dearer)
     print(f"  import shap: {import_s:.2f} s (once per process; the page imports it in the background)")
     out = {"import_s": import_s, "first_view_s": FIRST_VIEW_S, "reference_rows": reference_rows, "sets": {}}
     for name, (rel, target) in SETS.items():
@@ -282,7 +298,7 @@ def bench_shap(reference_rows: int, row_cap: int) -> dict:
             t = time.perf_counter()
             pe = ProgressiveExplainer(r.pipeline, res.X_test, task=res.task, max_explain_rows=row_cap,
                                       background=res.X_train, class_labels=labels, time_budget_s=30)
-            pe.step(FIRST_VIEW_S)
+            pe.first_view(FIRST_VIEW_S)
             sr = pe.result(True)
             explain_s = time.perf_counter() - t
             for fig in (plot_bar(sr), plot_beeswarm(sr), plot_waterfall(sr, 0)):
@@ -448,13 +464,21 @@ def bench_rerun(repeats: int) -> dict:
 def readme_rows(r: dict) -> list[str]:
     """The README's "Measured here" rows for tabular, from the benchmark's JSON."""
     q, cv, sh, clf, rr = r.get("quality", {}), r.get("cv", {}), r.get("shap", {}), r.get("classifier", {}), r.get("rerun", {})
+    pyc = r.get("pycaret", {})
+    when = r.get("measured", {})
+
+    def at(section: str) -> str:
+        m = when.get(section)
+        return f"; {m['date']}, load average {m['load']}" if m else ""
+
     rows = []
     for name, what in (("titanic", "`compare` on titanic (`Survived`)"), ("telco", "`compare` on telco churn (`Churn`)"),
                        ("housing", "`compare` on California housing")):
         if name not in q:
             continue
         x = q[name]
-        text = f"best on {x['metric_name'].lower()}: {x['best'].lower()}, {x['mean']:.3f} ± {x['std']:.3f}"
+        metric = x["metric_name"] if x["metric_name"] == "R²" else x["metric_name"].lower()
+        text = f"best on {metric}: {x['best'].lower()}, {x['mean']:.3f} ± {x['std']:.3f}"
         if x.get("baseline") is not None:
             text += f" (baseline {x['baseline']:.3f})"
         if "accuracy" in x:
@@ -462,9 +486,11 @@ def readme_rows(r: dict) -> list[str]:
         if name in cv:
             c = cv[name]
             text += (f"; whole CLI run (`--no-shap`) {c['crossroads_s']:.1f} s = {c['ratio']:.2f}× raw "
-                     f"`cross_validate(n_jobs=-1)` (median of {c['pairs']} pairs)")
-            if "pycaret_ratio" in c:
-                text += f"; PyCaret 3.3 `compare_models`: {c['pycaret_ratio']:.2f}× raw"
+                     f"`cross_validate(n_jobs=-1)` (median of {c['pairs']} pairs{at('cv')})")
+        if name in pyc:
+            text += f"; PyCaret 3.3 `compare_models`: {pyc[name]['ratio']:.2f}× raw ({pyc[name]['pairs']} pairs{at('pycaret')})"
+        elif pyc.get("skipped"):
+            text += f"; PyCaret not measured: {pyc['skipped']}"
         rows.append(f"| {what} | {text} |")
     if sh.get("sets"):
         worst = max(((n, k, v) for n, s in sh["sets"].items() for k, v in s.items()), key=lambda t: t[2]["first_view_s"])
@@ -473,20 +499,22 @@ def readme_rows(r: dict) -> list[str]:
         low = min(overlaps, key=lambda o: o[0] / o[1])
         rows.append(f"| SHAP first view, every model, telco and housing | at most {worst[2]['first_view_s']:.1f} s "
                     f"({worst[2]['model'].lower()}, {worst[0]}: {worst[2]['rows']} rows, then refined in the "
-                    f"background); vs a {sh['reference_rows']}-row reference: top-10 overlap ≥ {low[0]}/{low[1]}, "
-                    f"Spearman ρ ≥ {min(rhos):.2f} |")
+                    f"background); vs a larger run of the same explainer: top-10 overlap ≥ {low[0]}/{low[1]}, "
+                    f"Spearman ρ ≥ {min(rhos):.2f} ({sh['reference_rows']} rows{at('shap')}) |")
     if clf:
         rows.append(f"| intent classifier, one query at a time | {clf['top_k']['all']:.2f} ms median (English "
                     f"{clf['top_k']['en']:.2f} ms, Japanese {clf['top_k']['ja']:.2f} ms with janome); "
-                    f"{clf['pipeline']['all']:.1f} ms through the scikit-learn pipeline |")
+                    f"{clf['pipeline']['all']:.1f} ms through the scikit-learn pipeline (400 sample queries × 3"
+                    f"{at('classifier')}) |")
     if rr.get("rerun_ms") is not None:
-        rows.append(f"| Data & Models rerun after a chart option change (telco, AppTest) | {rr['rerun_ms']:.0f} ms median |")
+        rows.append(f"| Data & Models rerun after a chart option change (telco, AppTest) | {rr['rerun_ms']:.0f} ms "
+                    f"median ({rr['repeats'] - 3} reruns{at('rerun')}) |")
     return rows
 
 
 def readme_block(r: dict) -> str:
-    date = r.get("date", "")
-    note = f"| measured {date} | {r.get('cores', '?')} cores, load average {r.get('load', '?')} (1/5/15 min) |"
+    note = (f"| machine | {r.get('cores', '?')} cores shared with other jobs; load averages are 1/5/15 min, "
+            "at the end of each measurement |")
     return "\n".join([BEGIN, "| what | result |", "|---|---|", note, *readme_rows(r), END])
 
 
@@ -507,9 +535,8 @@ def main() -> int:
         return raw_main(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=3, help="alternating Crossroads/raw process pairs (default 3)")
-    ap.add_argument("--only", nargs="+", choices=["cv", "quality", "shap", "classifier", "rerun"],
+    ap.add_argument("--only", nargs="+", choices=["cv", "pycaret", "quality", "shap", "classifier", "rerun"],
                     help="run only these sections (default all)")
-    ap.add_argument("--no-pycaret", action="store_true", help="skip PyCaret even when its venv exists")
     ap.add_argument("--reference-rows", type=int, default=300, help="rows of the SHAP reference run (default 300)")
     ap.add_argument("--rerun-repeats", type=int, default=15, help="metric changes timed in AppTest (default 15)")
     ap.add_argument("--update-readme", action="store_true", help="rewrite the README rows from the results")
@@ -519,24 +546,22 @@ def main() -> int:
         update_readme(json.loads(RESULTS.read_text()))
         return 0
     warnings.simplefilter("ignore")
-    sections = args.only or ["cv", "quality", "shap", "classifier", "rerun"]
+    sections = args.only or ["cv", "pycaret", "quality", "shap", "classifier", "rerun"]
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     r = dict(previous)
     r.update(date=dt.date.today().isoformat(), cores=os.cpu_count(), load=load())
     print(f"cores: {os.cpu_count()}, load average (1/5/15 min): {load()}")
-    if "cv" in sections:
-        r["cv"] = bench_cv(args.pairs, not args.no_pycaret)
-    if "quality" in sections:
-        r["quality"] = bench_quality()
-    if "shap" in sections:
-        r["shap"] = bench_shap(args.reference_rows, 200)
-    if "classifier" in sections:
-        r["classifier"] = bench_classifier()
-    if "rerun" in sections:
-        r["rerun"] = bench_rerun(args.rerun_repeats)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    runs = {"cv": lambda: bench_cv(args.pairs), "pycaret": lambda: bench_pycaret(args.pairs), "quality": bench_quality,
+            "shap": lambda: bench_shap(args.reference_rows, 200), "classifier": bench_classifier,
+            "rerun": lambda: bench_rerun(args.rerun_repeats)}
+    for name in ("cv", "pycaret", "quality", "shap", "classifier", "rerun"):
+        if name in sections:
+            r[name] = runs[name]()
+            r.setdefault("measured", {})[name] = {"date": dt.date.today().isoformat(), "load": load()}
+            RESULTS.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n")  # after each section
     r["load_end"] = load()
     print(f"\nload average at the end: {r['load_end']}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {RESULTS.relative_to(ROOT)}")
     if args.update_readme:

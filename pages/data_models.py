@@ -335,7 +335,7 @@ def _explainer(result, run_id: str, key: str, rows: int) -> tuple[ProgressiveExp
         pe = ProgressiveExplainer(model.pipeline, result.X_test, task=result.task, max_explain_rows=rows,
                                   time_budget_s=SHAP_BUDGET_S, background=result.X_train,
                                   class_labels=result.classes if result.task == "classification" else None)
-        pe.step(SHAP_FIRST_VIEW_S)
+        pe.first_view(SHAP_FIRST_VIEW_S)
     store[ck] = pe
     return pe, True
 

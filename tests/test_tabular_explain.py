@@ -473,7 +473,7 @@ def test_progressive_reaches_the_row_cap_and_matches_explain(table):
     X, y = table
     pipe = fit(LogisticRegression(max_iter=1000), X, y)
     pe = ex_mod.ProgressiveExplainer(pipe, X, task="classification", max_explain_rows=80, time_budget_s=600)
-    pe.step(600)
+    pe.first_view(600)
     assert pe.done and pe.n_explained == 80
     res = pe.result(True)
     assert res.complete and not res.budget_limited and res.max_rows == 80
