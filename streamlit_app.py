@@ -6,6 +6,7 @@ It only declares the pages; each page lives in ``pages/`` and calls ``core``.
 import streamlit as st
 
 from pages._state import sync_kept
+from pages._workspace import sidebar as workspace_sidebar
 
 st.set_page_config(page_title="Crossroads", page_icon=":material/alt_route:", layout="wide")
 
@@ -18,4 +19,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 sync_kept()  # keep the last widget change made before a page switch (pages/_state.py)
+workspace_sidebar()  # "Save workspace" / "Open workspace"; an opened workspace is applied before the page runs
 page.run()

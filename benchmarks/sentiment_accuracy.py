@@ -32,7 +32,6 @@ Prints tables; exits 1 if the data file is absent.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -44,9 +43,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # noqa: E402
 
+from core.settings import settings  # noqa: E402
 from core.sentiment.base import LABELS, label_of, scores_from_evidence  # noqa: E402
 
-DATA = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data")) \
+DATA = settings.shared_data \
     / "ja_chabsa_sentiment" / "chabsa_sentences.csv"
 LABEL_MAP = {"positive": "POSITIVE", "negative": "NEGATIVE", "mixed": "MIXED", "neutral": "NEUTRAL",
              "none": "NEUTRAL"}

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from core.io import load_table  # noqa: E402
+from core.settings import settings  # noqa: E402
 from core.tabular.explain import explain  # noqa: E402
 from core.tabular.models import MODELS, make_estimator  # noqa: E402
 from core.tabular.preprocess import build_preprocessor  # noqa: E402
@@ -42,7 +43,7 @@ TIMED_ROWS = {"linear": 300, "tree": 300, "forest": 40, "hgb": 300, "dummy": 300
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.environ.get("CROSSROADS_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--data", default=str(settings.shared_data))
     ap.add_argument("--budget", type=float, default=20.0, help="time budget in seconds (default 20)")
     ap.add_argument("--no-permutation", action="store_true", help="skip the PermutationExplainer reference")
     args = ap.parse_args()

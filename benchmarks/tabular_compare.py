@@ -53,7 +53,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DATA = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from core.settings import settings  # noqa: E402
+
+DATA = settings.shared_data
 SETS = {
     "telco": ("telco_churn/Telco-Customer-Churn.csv", "Churn"),
     "housing": ("california_housing/housing.csv", "median_house_value"),

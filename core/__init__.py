@@ -10,7 +10,9 @@ Sub-modules:
   result schema (Sentiment page).
 - :mod:`core.arena` – intent classifier, prompt templates and LLM providers
   (Prompt Arena page).
-- :mod:`core.export` – formula-safe CSV/JSON exports.
+- :mod:`core.export` – formula-safe CSV/JSON exports, outputs written atomically.
+- :mod:`core.settings` – every ``CROSSROADS_*`` setting and limit, validated, in one place.
+- :mod:`core.redact` – URLs without ``user:password@`` wherever one is quoted.
 
 Run ``python -m core --help`` for the command line. This package never imports
 streamlit.

@@ -20,7 +20,8 @@ from typing import Sequence
 from core.errors import CrossroadsError
 
 #: Modules that each define ``register(subparsers)``; order is the order in ``--help``.
-COMMAND_MODULES = ("core.tabular.cli", "core.sentiment.cli", "core.arena.cli")
+COMMAND_MODULES = ("core.tabular.cli", "core.sentiment.cli", "core.arena.cli", "core.decide.cli",
+                   "core.aws.cli")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -54,6 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_text_arguments(args: argparse.Namespace) -> None:
+    """Refuse arguments holding bytes that are not valid UTF-8.
+
+    Python hands such bytes over as lone surrogates (``\\udcff``), which nothing
+    downstream can encode (the response cache key, a JSON file, a request body).
+
+    Raises:
+        ConfigError: naming the option and the first bad byte.
+    """
+    from core.errors import ConfigError
+
+    for key, value in vars(args).items():
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            if not isinstance(text, str):
+                continue
+            bad = next((ch for ch in text if "\ud800" <= ch <= "\udfff"), None)
+            if bad is not None:
+                byte = ord(bad) - 0xDC00 if ord(bad) >= 0xDC80 else None
+                shown = f" (byte 0x{byte:02x})" if byte is not None and byte < 256 else ""
+                raise ConfigError(f"--{key.replace('_', '-')} is not valid UTF-8 text{shown}. Type it again in a "
+                                  "UTF-8 terminal (e.g. LANG=en_US.UTF-8), or pass the text through a UTF-8 file.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI.
 
@@ -70,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_text_arguments(args)
         return int(args.func(args) or 0)
     except CrossroadsError as exc:
         msg = str(exc)
@@ -87,5 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    print("error: " + " ".join(msg.split()), file=sys.stderr)
+    from core.redact import redact_urls
+
+    print("error: " + " ".join(redact_urls(msg).split()), file=sys.stderr)
     return 2

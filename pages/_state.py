@@ -22,7 +22,9 @@ Rules:
   produced (the bytes, the result) under a plain session-state key instead.
 
 Results (fitted models, tables, answers) are not widget values: store them
-under plain keys in ``st.session_state``, which Streamlit never clears.
+under plain keys in ``st.session_state``, which Streamlit never clears, and
+name the ones a saved workspace should hold with :func:`persist` (plain data,
+dataclasses registered in :mod:`core.workspace.codec`, DataFrames).
 """
 
 from __future__ import annotations
@@ -33,20 +35,24 @@ import streamlit as st
 
 #: Session-state key of the mirror ``{widget key: value}``; no widget uses it.
 KEPT = "_crossroads_kept"
+#: Plain session-state keys (results, not widgets) that "Save workspace" stores; see :func:`persist`.
+PERSISTED: set[str] = set()
 
 _MISSING = object()
+#: Suffix of the mirror entry that records a kept value's scope (see :func:`keep`).
+SCOPE = "@scope"
 
 
 def _valid(value: Any, options: Sequence[Any] | None) -> bool:
     if options is None:
         return True
-    opts = list(options)
+    opts = options if isinstance(options, (range, set, frozenset, dict)) else list(options)
     if isinstance(value, (list, tuple)):  # multiselect, pills with selection_mode="multi"
         return all(v in opts for v in value)
     return value is None or value in opts
 
 
-def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = None) -> str:
+def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = None, scope: Any = None) -> str:
     """Return ``key`` for a widget, after restoring the value it had before a page change.
 
     Args:
@@ -55,11 +61,18 @@ def keep(key: str, default: Any = _MISSING, *, options: Sequence[Any] | None = N
             kept value is not among ``options``. Omit it to use the widget's own default.
         options: the widget's current choices, when they can change (the kept
             value, or each item of a kept list, must be one of them).
+        scope: what the value belongs to, when its default depends on it (e.g. the
+            table's digest for "rows to use"): a value kept for another scope is
+            dropped and the widget starts from ``default`` again. JSON-like (it is saved
+            in workspaces with the value).
 
     Returns:
         ``key``, to pass as the widget's ``key=``.
     """
     kept: dict[str, Any] = st.session_state.setdefault(KEPT, {})
+    if scope is not None and kept.get(key + SCOPE) != scope:
+        forget(key)
+        kept[key + SCOPE] = scope
     if key in st.session_state:
         value = st.session_state[key]
         if _valid(value, options):
@@ -98,6 +111,24 @@ def forget(*keys: str) -> None:
             del st.session_state[key]
 
 
+def put(key: str, value: Any) -> None:
+    """Set a kept widget's value from code (e.g. after an upload), before the widget is drawn in this run.
+
+    Streamlit refuses a change to a widget's value after the widget was drawn in
+    the same run; call this earlier in the run, or from a callback.
+    """
+    st.session_state.setdefault(KEPT, {})[key] = value
+    st.session_state[key] = value
+
+
+def persist(*keys: str) -> None:
+    """Declare plain (non-widget) session-state keys whose values a saved workspace holds.
+
+    Call at import time of the page that owns them, e.g. ``persist("sent_batch")``.
+    """
+    PERSISTED.update(keys)
+
+
 def kept_values() -> dict[str, Any]:
     """A copy of every kept widget value ``{key: value}`` (for saving a workspace)."""
     sync_kept()
@@ -105,9 +136,14 @@ def kept_values() -> dict[str, Any]:
 
 
 def restore_values(values: dict[str, Any]) -> None:
-    """Replace the kept values (opening a workspace); widgets take them when next drawn."""
+    """Replace the kept values (opening a workspace); widgets take them when next drawn.
+
+    Call before any widget is drawn in this run (``streamlit_app.py`` opens a
+    workspace before the page runs). The live value of every kept or restored key
+    is dropped, so :func:`keep` puts the restored value back when the widget is drawn.
+    """
     kept: dict[str, Any] = st.session_state.setdefault(KEPT, {})
-    for key in list(kept):
+    for key in set(kept) | set(values):
         if key in st.session_state:
             del st.session_state[key]
     kept.clear()

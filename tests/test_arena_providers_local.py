@@ -185,7 +185,7 @@ def test_busy_model_times_out_instead_of_hanging():
 
 def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
     """The base model is stopped at the next example marker, an "Answer:" label or a repeated query."""
-    from core.arena.prompts import CONTEXTUALISED_TEMPLATE, context_values, few_shot_messages
+    from core.arena.prompts import CONTEXTUALISED_TEMPLATE, context_values, few_shot_messages, select_few_shot_cases
     prov = EmbeddedProvider()
     llm = prov.llama()
     calls = []
@@ -199,7 +199,7 @@ def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
     q = "二重に請求されています。"
     p = few_shot_messages(CONTEXTUALISED_TEMPLATE, context_values(
         query=q, category="billing", confidence=0.9, top_k=[("billing", .9)], sentiment="NEGATIVE",
-        urgency="high"))
+        urgency="high"), cases=select_few_shot_cases(q, "billing"))  # the bundled cases, chosen explicitly
     r = prov.generate(p.system, p.messages, 48, 0.0)
     stream = prov.stream(p.system, p.messages, 48, 0.0)
     list(stream)
@@ -212,3 +212,35 @@ def test_embedded_passes_stop_sequences_to_llama(gguf_path, monkeypatch):
     assert calls[1][1]["stream"] is True
     for text in (r.text, stream.response.text):
         assert "###" not in text and "Answer:" not in text and "<query>" not in text
+
+
+CHOICE_LABELS = ["card_arrival", "weather/find", "配送の遅延", "返金", "lost_or_stolen_card"]
+CHOICE_SYSTEM = ("Classify the customer request. Answer with the key of one label:\n"
+                 "- Card arrival: card_arrival\n- Weather / find: weather/find\n- 配送の遅延: 配送の遅延\n"
+                 "- 返金: 返金\n- Lost or stolen card: lost_or_stolen_card")
+
+
+def test_server_choose_is_always_in_the_label_set(llama_server):
+    """llama-cpp-python's server refuses the OpenAI `json_schema` style (HTTP 500 validation error) and
+    takes `json_object` + `schema`: the provider falls back once, remembers it, and every answer is a label."""
+    from core.arena.choice import parse_choice
+    prov = OpenAICompatProvider(llama_server, "gemma-test")
+    queries = ["Where is my new card?", "明日の天気は？", "荷物がまだ届きません", "返金してください",
+               "I lost my wallet", "hello"]
+    for q in queries:
+        r = prov.choose(CHOICE_SYSTEM, [{"role": "user", "content": f"<query>{q}</query>"}], CHOICE_LABELS,
+                        max_tokens=40)
+        assert r.text in CHOICE_LABELS, (q, r.text)
+        assert parse_choice(r.text, CHOICE_LABELS) == r.text
+        assert r.input_tokens > 50 and 3 <= r.output_tokens <= 40
+        assert r.stop_reason == "stop" and r.latency_ms > 0 and r.model_id == "gemma-test"
+    assert prov._choice_format == "json_object"
+
+
+def test_server_choose_with_a_cut_answer_is_invalid_not_an_error(llama_server):
+    from core.arena.choice import parse_choice
+    prov = OpenAICompatProvider(llama_server, "gemma-test")
+    r = prov.choose(CHOICE_SYSTEM, [{"role": "user", "content": "<query>Where is my card?</query>"}],
+                    CHOICE_LABELS, max_tokens=3)
+    assert r.stop_reason == "length" and r.output_tokens == 3
+    assert parse_choice(r.text, CHOICE_LABELS) is None

@@ -91,3 +91,61 @@ def test_upload_japanese_intents_with_a_single_example_class(page, app_url, shar
     page.get_by_text("Training rows").scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     page.screenshot(path=str(artifacts / "prompt_arena_upload_xsid.png"))
+
+
+@pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python or the Gemma GGUF package is not installed")
+def test_pii_urgency_and_a_held_out_evaluation_that_survives_a_page_change(page, app_url, artifacts):
+    """Issue 9: masked PII is shown, a Japanese complaint gets urgency with a reason, the batch evaluation
+    shows per-prompt measures with intervals, and the query and results are still there after a page change."""
+    page.goto(app_url)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Prompt Arena").wait_for()
+    page.goto(f"{app_url}/prompt_arena")
+    page.get_by_text("CV macro F1").wait_for(timeout=180_000)
+    _set_number(page, "Max output tokens", "16")
+    # PII: off by default for the embedded model (nothing leaves the machine); turned on here
+    page.get_by_text("Mask personal data before sending").click()
+    page.wait_for_timeout(1500)
+    box = page.get_by_label("Customer query (English or Japanese)")
+    box.fill("My card 4111 1111 1111 1111 was charged twice, write to jane.doe@example.com")
+    box.press("Control+Enter")
+    page.get_by_text("Personal data masked before sending: 2 items masked: 1 card number, 1 email address").wait_for()
+    page.get_by_text("Preview the two prompts").click()
+    page.get_by_text("<query>My card [CARD_NUMBER] was charged twice, write to [EMAIL]</query>").first.wait_for()
+    page.wait_for_timeout(1000)
+    page.get_by_text("Personal data masked before sending").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "prompt_arena_pii.png"))
+    assert "4111 1111 1111 1111</query>" not in page.locator("body").inner_text()
+    # a calm but serious Japanese complaint: urgency with its reason
+    box.fill("解約したのにまだ料金が引き落とされています。")
+    box.press("Control+Enter")
+    page.get_by_text(re.compile(r"^Why: high: urgency cue まだ…ています \+ at stake: 解約後の請求")).wait_for()
+    page.get_by_text(re.compile("^Why:")).scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "prompt_arena_urgency_reason.png"))
+    # batch evaluation on a held-out split of the sample
+    _set_number(page, "Queries (N)", "3")
+    _set_number(page, "Repeats per query (m)", "2")
+    page.get_by_role("button", name="Evaluate 3 held-out queries").click()
+    page.get_by_text("Topic adherence with 95% interval").wait_for(timeout=600_000)
+    page.wait_for_timeout(1500)
+    body = page.locator("body").inner_text()
+    (artifacts / "prompt_arena_evaluation_body.txt").write_text(body, encoding="utf-8")
+    assert "3 held-out queries × 2 repeats" in body
+    assert "not enough evidence" in body  # 3 queries cannot support a verdict
+    # the measures table (grid cells are in the DOM for accessibility, drawn on a canvas)
+    cells = page.locator('[data-testid="stDataFrame"]').filter(has_text="Topic adherence (95% CI)")
+    for label in ("Topic adherence (95% CI)", "Consistency: TF-IDF cosine (95% CI)",
+                  "Copies a worked example (95% CI)", "Latency p50 / p95"):
+        cells.get_by_text(label).first.wait_for(state="attached")
+    cells.get_by_text(re.compile(r"^\d+% \(\d+%–\d+%\) · 3 queries, 6 answers$")).first.wait_for(state="attached")
+    cells.get_by_text(re.compile(r"^[\d,]+ / [\d,]+ ms \(6 calls\)$")).first.wait_for(state="attached")
+    page.get_by_text("Topic adherence with 95% interval").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / "prompt_arena_evaluation.png"))
+    # leave the page and come back: the query, the classifier and the evaluation are still there
+    page.get_by_role("link", name="Home").click()
+    page.get_by_text("Open Data & Models").wait_for()
+    page.get_by_role("link", name="Prompt Arena", exact=True).click()
+    page.get_by_text("Topic adherence with 95% interval").wait_for(timeout=180_000)
+    assert page.get_by_label("Customer query (English or Japanese)").input_value() == \
+        "解約したのにまだ料金が引き落とされています。"
+    assert "Traceback" not in page.locator("body").inner_text()

@@ -80,7 +80,9 @@ def test_comparison_leaderboard_charts_and_shap(cancer_app):
     assert any("grouped by source column" in i.value for i in at.info)
     assert len(at.get("image")) == 3  # SHAP bar, beeswarm, waterfall (matplotlib)
     assert not at.get("plotly_chart")  # the other tabs' charts are not drawn while SHAP is open
-    assert len(at.get("download_button")) == 4  # leaderboard CSV/JSON, SHAP top features CSV/JSON
+    # leaderboard CSV/JSON, the model (.skops), SHAP top features CSV/JSON
+    assert [b.key for b in at.get("download_button")] == ["dm_dl_csv", "dm_dl_json", "dm_model_dl", "dm_shap_dl_csv",
+                                                          "dm_shap_dl_json"]
     assert any(c.value.startswith("Download the leaderboard") for c in at.caption)
     assert any(c.value.startswith("Download the SHAP top features") for c in at.caption)
     _open(at, "Scores and times")

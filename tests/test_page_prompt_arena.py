@@ -76,7 +76,7 @@ def test_query_shows_top_k_and_sentiment(page_at, sample_clf):
     # the prompts can be inspected before anything is sent; the query is delimited
     codes = [c.value for c in at.code]
     assert any(f"<query>{q}</query>" in c for c in codes)
-    assert any("Category: shipping" in c for c in codes)
+    assert any("Category: Shipping" in c for c in codes)
 
 
 def test_broken_template_gives_clear_error(page_at):
@@ -87,6 +87,8 @@ def test_broken_template_gives_clear_error(page_at):
     assert "must contain {query}" in errors
     at.text_area(key="arena_ctx_user").input("{query}\nCategory: {category}").run()
     assert "must contain {query}" not in " ".join(e.value for e in at.error)
+    from core.arena.prompts import CONTEXTUALISED_TEMPLATE
+    at.text_area(key="arena_ctx_user").input(CONTEXTUALISED_TEMPLATE.user).run()  # leave the page as found
 
 
 def test_text_column_as_label_is_refused():
@@ -153,18 +155,62 @@ def test_embedded_model_answers_both_columns_then_batch():
     assert [h.value for h in at.subheader][-2:] == ["Raw prompt", "Contextualised prompt"]
     assert any(c.value.endswith("no classifier context.") for c in at.caption)
 
-    # batch mode: default N is 5, with a time estimate from the latency just measured
-    assert at.number_input(key="arena_batch_n").value == 5
-    eta = next(c.value for c in at.caption if "Estimated time" in c.value)
-    assert "an estimate from the latency measured" in eta
-    at.number_input(key="arena_batch_n").set_value(3)
-    at.button(key="arena_batch_go").click().run()
+    # a cached answer shows no stale latency (issue 9, defect 5)
+    assert [m.value for m in at.metric if m.label == "Latency"] == ["cached", "cached"]
+
+    # batch evaluation on a held-out split, with a time estimate from the latency just measured
+    eta = next(c.value for c in at.caption if "LLM calls" in c.value)
+    assert "from a stratified 20% hold-out of the training table" in eta and "Estimated time" in eta
+    at.number_input(key="arena_eval_n").set_value(3)
+    at.number_input(key="arena_eval_m").set_value(2).run()
+    at.button(key="arena_eval_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    table = next(d.value for d in at.dataframe if "raw_response" in d.value.columns)
-    assert len(table) == 3
-    assert (table["error"].fillna("") == "").all()
-    assert (table["raw_input_tokens"] > 0).all() and (table["contextualised_input_tokens"] > 0).all()
-    assert (table["contextualised_input_tokens"] > table["raw_input_tokens"]).all()
-    assert (table["raw_latency_ms"] > 0).all()
+    assert not at.error, [e.value for e in at.error]
+    summary = at.session_state["arena_context_summary"]  # what the Decide report reads
+    assert summary["kind"] == "crossroads.arena.context_evaluation" and summary["n_queries"] == 3
+    assert summary["n_answers"] == 3 * 2 * 2 and summary["repeats"] == 2
+    measures = next(d.value for d in at.dataframe if "Topic adherence (95% CI)" in d.value.index)
+    assert list(measures.columns) == ["Raw prompt", "Contextualised prompt"]
+    for arm in ("raw", "contextualised"):
+        ta = summary["arms"][arm]["topic_adherence"]
+        assert measures.loc["Topic adherence (95% CI)", "Raw prompt" if arm == "raw" else "Contextualised prompt"] \
+            .startswith(f"{ta['rate']:.0%} ({ta['ci_low']:.0%}–{ta['ci_high']:.0%}) · 3 queries, 6 answers")
+    assert "needs 2+ repeats" not in measures.to_string()
+    wide = next(d.value for d in at.dataframe if "raw answer" in d.value.columns)
+    assert len(wide) == 3 and {"true label", "predicted", "correct", "raw copied", "contextualised copied"} <= set(
+        wide.columns)
+    # both answers sit next to the query, not off-screen after many columns
+    assert list(wide.columns)[:4] == ["row", "query", "raw answer", "contextualised answer"]
+    proj = next(d.value for d in at.dataframe if "price tier" in d.value.columns)
+    assert len(proj) >= 5 and (proj["contextualised: USD per 1,000 answers"] > 0).all()
     labels = {b.label for b in at.get("download_button")}
     assert {"Download CSV", "Download JSON"} <= labels
+
+
+def test_pii_is_masked_and_shown(page_at):
+    at = page_at
+    at.toggle(key="arena_mask_pii_local").set_value(True)
+    at.text_area(key="arena_query").input("My card 4111 1111 1111 1111 was charged twice, email jane@example.com").run()
+    assert not at.exception
+    assert any("2 items masked: 1 card number, 1 email address" in w.value for w in at.warning)
+    shown = next(d.value for d in at.dataframe if "sent as" in d.value.columns)
+    assert list(shown["sent as"]) == ["[CARD_NUMBER]", "[EMAIL]"] and list(shown["value (partly hidden)"]) == [
+        "…1111", "j…@example.com"]
+    codes = " ".join(c.value for c in at.code)
+    assert "<query>My card [CARD_NUMBER] was charged twice, email [EMAIL]</query>" in codes
+    assert "4111" not in codes and "jane@example.com" not in codes
+    at.toggle(key="arena_mask_pii_local").set_value(False).run()
+
+
+@pytest.mark.parametrize("query", ["先月の請求額が二重になっています。すぐに返金してください。",
+                                   "二重に請求されています。至急返金してください。",
+                                   "解約したのにまだ料金が引き落とされています。"])
+def test_japanese_complaints_get_urgency_with_a_reason(page_at, query):
+    """Issue 9, defect 3 / done when: these came out 'low' from sentiment alone."""
+    at = page_at
+    at.text_area(key="arena_query").input(query).run()
+    assert not at.exception
+    assert metrics(at)["Urgency"] in ("high", "medium")
+    why = next(c.value for c in at.caption if c.value.startswith("**Why:**"))
+    assert "urgency cue" in why and "at stake" in why
+    assert any(f"urgency: {metrics(at)['Urgency']}" in c.value for c in at.code)  # the prompt says it too

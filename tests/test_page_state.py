@@ -90,3 +90,59 @@ def test_kept_value_not_among_new_options_falls_back_to_default(app):
     app.switch_page("a.py").run()
     assert app.selectbox(key="a_target").value == "q"
     assert not app.exception
+
+
+PAGE_C = """
+import streamlit as st
+from pages._state import keep, put, restore_values
+if st.session_state.pop("do_restore", False):
+    restore_values({"c_rows": 40, "c_name": "restored"})
+if st.session_state.pop("do_put", False):
+    put("c_name", "put from code")
+n = st.session_state.get("n", 100)
+st.number_input("Rows", min_value=1, max_value=n, key=keep("c_rows", default=min(n, 50), options=range(1, n + 1)))
+st.text_input("Name", key=keep("c_name", default=""))
+"""
+
+
+@pytest.fixture
+def app_c(tmp_path):
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(root=str(ROOT))).replace(
+        'st.Page("b.py")', 'st.Page("b.py"), st.Page("c.py")'))
+    (tmp_path / "a.py").write_text(textwrap.dedent(PAGE_A))
+    (tmp_path / "b.py").write_text(textwrap.dedent(PAGE_B))
+    (tmp_path / "c.py").write_text(textwrap.dedent(PAGE_C))
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
+    at.run()
+    at.switch_page("c.py").run()
+    return at
+
+
+def test_a_range_of_options_keeps_a_valid_number_and_drops_an_out_of_range_one(app_c):
+    at = app_c
+    at.number_input(key="c_rows").set_value(80).run()
+    at.switch_page("b.py").run()
+    at.switch_page("c.py").run()
+    assert at.number_input(key="c_rows").value == 80
+    at.switch_page("b.py").run()
+    at.session_state["n"] = 60  # a smaller table: 80 is no longer allowed
+    at.switch_page("c.py").run()
+    assert at.number_input(key="c_rows").value == 50 and not at.exception
+
+
+def test_restore_values_wins_over_live_widget_values(app_c):
+    at = app_c
+    at.text_input(key="c_name").input("typed").run()
+    at.session_state["do_restore"] = True  # opening a workspace before the widgets are drawn
+    at.run()
+    assert at.text_input(key="c_name").value == "restored" and at.number_input(key="c_rows").value == 40
+
+
+def test_put_sets_a_kept_value_that_survives_a_page_change(app_c):
+    at = app_c
+    at.session_state["do_put"] = True
+    at.run()
+    assert at.text_input(key="c_name").value == "put from code"
+    at.switch_page("b.py").run()
+    at.switch_page("c.py").run()
+    assert at.text_input(key="c_name").value == "put from code"

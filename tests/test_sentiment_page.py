@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 import core.sentiment as cs
-from core.sentiment.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "sentiment.py")

@@ -165,3 +165,73 @@ def test_cli_progress_and_one_number_format(tmp_path, capsys):
     assert re.fullmatch(r"0\.\d{3}", r2[0])
     for mean, std in (rmse, mae):  # thousands: whole numbers with separators, mean and std alike
         assert re.fullmatch(r"\d{1,3}(,\d{3})*", mean) and re.fullmatch(r"\d{1,3}(,\d{3})*", std), row
+
+
+# ---------------------------------------------------------------- --exclude, --save-model, --workspace, predict
+
+def test_cli_exclude_leaves_a_column_out(small_csv, tmp_path, capsys):
+    out_json = tmp_path / "ex.json"
+    code, out, err = _run(["compare", "--data", str(small_csv), "--target", "label", "--folds", "3", "--models",
+                           "tree", "--exclude", "x", "--no-shap", "--json", str(out_json)], capsys)
+    assert code == 0, err
+    d = json.loads(out_json.read_text())
+    cols = {c["name"]: c for c in d["columns"]}
+    assert cols["x"]["action"] == "dropped" and cols["x"]["reason"].startswith("left out by you")
+    assert d["settings"]["exclude"] == ["x"]
+    assert d["leaderboard"][0]["metrics"]["accuracy"]["mean"] < 0.75  # x was the signal; noise is left
+    assert "left out by you: x" in out
+
+
+def test_cli_exclude_unknown_column_is_one_error_line(small_csv, capsys):
+    code, out, err = _run(["compare", "--data", str(small_csv), "--target", "label", "--exclude", "nope"], capsys)
+    assert code == 2 and "cannot leave out 'nope': no such column" in err and "x, noise, colour, label" in err
+
+
+def test_cli_save_model_then_predict(small_csv, tmp_path, capsys):
+    model = tmp_path / "m.skops"
+    ws = tmp_path / "w.zip"
+    code, out, err = _run(["compare", "--data", str(small_csv), "--target", "label", "--folds", "3", "--models",
+                           "linear", "tree", "dummy", "--no-shap", "--save-model", str(model), "--model-key", "tree",
+                           "--workspace", str(ws)], capsys)
+    assert code == 0, err
+    assert "model Decision tree (tree) written to" in out and "workspace written to" in out
+    new = pd.read_csv(small_csv).drop(columns=["label"]).head(50)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = _run(["predict", "--model", str(model), "--data", str(tmp_path / "new.csv"), "--out",
+                           str(tmp_path / "p.csv")], capsys)
+    assert code == 0, err
+    pred = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    assert len(pred) == 50 and list(pred.columns[-3:]) == ["predicted_label", "probability_down", "probability_up"]
+    truth = pd.read_csv(small_csv)["label"].head(50)
+    assert (pred["predicted_label"] == truth).mean() > 0.85
+    from core.workspace import open_workspace
+
+    assert open_workspace(ws).sections["data_models"]["comparison"] == "data_models.comparison"
+
+
+def test_cli_predict_missing_column_and_bad_model_are_one_error_line(small_csv, tmp_path, capsys):
+    model = tmp_path / "m.skops"
+    assert _run(["compare", "--data", str(small_csv), "--target", "label", "--folds", "2", "--models", "linear",
+                 "--no-shap", "--save-model", str(model)], capsys)[0] == 0
+    pd.read_csv(small_csv).drop(columns=["x", "label"]).to_csv(tmp_path / "nox.csv", index=False)
+    code, out, err = _run(["predict", "--model", str(model), "--data", str(tmp_path / "nox.csv"), "--out",
+                           str(tmp_path / "p.csv")], capsys)
+    assert code == 2 and "lacks 1 column(s) the model needs: 'x'" in err and err.count("\n") == 1
+    assert not (tmp_path / "p.csv").exists()
+    code, out, err = _run(["predict", "--model", str(small_csv), "--data", str(small_csv), "--out",
+                           str(tmp_path / "p.csv")], capsys)
+    assert code == 2 and "not a model file saved by Crossroads" in err
+
+
+def test_cli_model_key_must_be_compared(small_csv, tmp_path, capsys):
+    code, out, err = _run(["compare", "--data", str(small_csv), "--target", "label", "--models", "linear",
+                           "--model-key", "tree", "--save-model", str(tmp_path / "m.skops")], capsys)
+    assert code == 2 and "--model-key tree is not among --models" in err
+
+
+@pytest.mark.shared
+def test_ja_estat_leak_can_be_excluded(shared_data, tmp_path, capsys):
+    d, _ = _json_run(shared_data, "ja_estat_population_sjis/c01.csv", "人口（総数）", tmp_path, capsys,
+                     "--models", "linear", "--no-shap", "--exclude", "人口（男）", "人口（女）")
+    assert not any("almost the target" in w for w in d["warnings"])
+    assert d["leaderboard"][0]["metrics"]["r2"]["mean"] < 0.9  # no longer the leaked 1.000

@@ -30,8 +30,10 @@ def default_cache_dir() -> Path:
         ``$CROSSROADS_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/crossroads/llm``
         or ``~/.cache/crossroads/llm``.
     """
-    if os.environ.get("CROSSROADS_CACHE_DIR"):
-        return Path(os.environ["CROSSROADS_CACHE_DIR"]).expanduser()
+    from core.settings import settings
+
+    if settings.cache_dir:
+        return settings.cache_dir
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "crossroads" / "llm"
 
@@ -44,6 +46,30 @@ def cache_key(identity: Mapping[str, Any], system: str, messages: Sequence[Mappi
                "params": dict(params)}
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _response_from(data: Any) -> LLMResponse | None:
+    """An :class:`LLMResponse` from a cache entry, or ``None`` when the entry has another shape."""
+    if not isinstance(data, dict):
+        return None
+    number = (int, float)
+    checks = (("text", str, False), ("latency_ms", number, False), ("model_id", str, False),
+              ("input_tokens", int, True), ("output_tokens", int, True), ("stop_reason", str, True),
+              ("provider", str, True), ("cached", bool, True))
+    for name, kind, optional in checks:
+        if name not in data:
+            if optional:
+                continue
+            return None
+        value = data[name]
+        if value is None and optional:
+            continue
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            return None
+    try:
+        return LLMResponse.from_dict(data)
+    except (TypeError, ValueError):
+        return None
 
 
 class ResponseCache:
@@ -70,7 +96,12 @@ class ResponseCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> LLMResponse | None:
-        """The cached response (with ``cached=True``) or ``None``."""
+        """The cached response (with ``cached=True``) or ``None``.
+
+        An entry that is not a response (unreadable, not JSON, or JSON of another
+        shape: ``{}``, ``[]``, wrong types) counts as a miss and is deleted, so
+        the caller asks the provider again and stores a good entry.
+        """
         with self._lock:
             data = self._memory.get(key)
         if data is None and self.directory is not None:
@@ -81,11 +112,32 @@ class ResponseCache:
             if data is not None:
                 with self._lock:
                     self._memory[key] = data
-        if data is None:
+        response = _response_from(data) if data is not None else None
+        if response is None:
+            if data is not None or (self.directory is not None and self._file(key).exists()):
+                self._forget(key)
             self.misses += 1
             return None
         self.hits += 1
-        return replace(LLMResponse.from_dict(data), cached=True)
+        return replace(response, cached=True)
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._memory.pop(key, None)
+        if self.directory is not None:
+            try:
+                self._file(key).unlink()
+            except OSError:
+                pass
+
+    def __contains__(self, key: object) -> bool:
+        """``True`` when ``key`` has an entry (memory or disk); does not count as a hit or a miss."""
+        if not isinstance(key, str):
+            return False
+        with self._lock:
+            if key in self._memory:
+                return True
+        return self.directory is not None and self._file(key).is_file()
 
     def put(self, key: str, response: LLMResponse) -> None:
         """Store ``response`` (disk write errors are ignored: the cache is optional)."""

@@ -506,9 +506,14 @@ class IntentClassifier:
 
         Raises:
             DataError: bad input as in :meth:`fit`, or ``folds < 2``.
+            LimitError: ``folds`` above ``settings.max_folds`` (``CROSSROADS_MAX_FOLDS``).
         """
         if int(folds) < 2:
             raise DataError(f"cross-validation needs at least 2 folds, got {folds}.")
+        from core.settings import settings
+
+        if int(folds) > settings.max_folds:
+            raise settings.limit_error("max_folds", f"{folds:,} cross-validation folds were asked")
         x, y = self._check_labelled(texts, labels)
         smallest = int(pd.Series(y).value_counts().min())
         used = min(int(folds), smallest)

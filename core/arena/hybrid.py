@@ -5,8 +5,10 @@ For one customer query:
 1. the intent classifier gives the category and the top-k alternatives with
    probabilities (:meth:`IntentClassifier.predict_top_k`);
 2. :func:`core.sentiment.analyze` gives the sentiment (AWS Comprehend's
-   ``Sentiment``/``SentimentScore`` schema) and :func:`urgency_from_sentiment`
-   turns it into an urgency;
+   ``Sentiment``/``SentimentScore`` schema) and :func:`core.arena.urgency.assess_urgency`
+   turns it, the text's urgency cues and the category into an urgency with reasons;
+   optionally, personal data is masked first (:mod:`core.privacy`), so the prompts carry
+   the masks;
 3. two prompts are rendered: *raw* (the query alone) and *contextualised*
    (query + category, confidence, sentiment, urgency, alternatives, guidance);
 4. both are sent to the same provider; each answer comes with input/output
@@ -14,7 +16,10 @@ For one customer query:
 
 Answers are cached (:class:`core.arena.cache.ResponseCache`) when a cache is
 given, so a rerun does not pay twice. :func:`run_batch` does the same for N
-queries with a progress callback and returns a ``pandas.DataFrame``.
+queries with a progress callback and returns a ``pandas.DataFrame``. For a base
+model the worked examples come from the user's own table (:func:`example_pool`),
+and an answer that copies one is flagged (:attr:`ArmResult.copy`). The batch
+*evaluation* on held-out rows is :mod:`core.arena.evaluation`.
 """
 
 from __future__ import annotations
@@ -28,39 +33,12 @@ from core.errors import ConfigError, CrossroadsError, DataError, ProviderError
 
 from .cache import ResponseCache, cache_key
 from .pricing import PriceTable, load_prices
-from .prompts import (CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, PromptTemplate, RenderedPrompt, context_values,
-                      few_shot_messages)
+from .prompts import (CONTEXTUALISED_TEMPLATE, RAW_TEMPLATE, CopyMatch, ExamplePool, PromptTemplate,
+                      RenderedPrompt, context_values, few_shot_messages, find_copy)
 from .providers.base import LLMProvider, LLMResponse, ResponseStream
-from .providers.bedrock import accepts_temperature
+from .urgency import HIGH_URGENCY_NEGATIVE, assess_urgency, urgency_from_sentiment  # noqa: F401 - re-exported
 
 ARMS = ("raw", "contextualised")
-
-#: Probability of NEGATIVE above which urgency is "high" (our rule, see :func:`urgency_from_sentiment`).
-HIGH_URGENCY_NEGATIVE = 0.6
-
-
-def urgency_from_sentiment(sentiment: str, scores: Mapping[str, float] | None = None) -> str:
-    """Urgency of a query from its sentiment.
-
-    The rule (ours, in the spirit of DPR201 where Comprehend's sentiment
-    flags urgent tickets): ``NEGATIVE`` with a Negative score >= 0.6 ->
-    ``"high"``; other ``NEGATIVE`` or ``MIXED`` -> ``"medium"``; ``NEUTRAL``
-    and ``POSITIVE`` -> ``"low"``.
-
-    Args:
-        sentiment: ``"POSITIVE"``, ``"NEGATIVE"``, ``"NEUTRAL"`` or ``"MIXED"``.
-        scores: Comprehend-style ``SentimentScore`` ``{"Negative": p, ...}``.
-
-    Returns:
-        ``"high"``, ``"medium"`` or ``"low"``.
-    """
-    s = (sentiment or "").upper()
-    neg = float((scores or {}).get("Negative", 1.0 if s == "NEGATIVE" else 0.0))
-    if s == "NEGATIVE":
-        return "high" if neg >= HIGH_URGENCY_NEGATIVE else "medium"
-    if s == "MIXED":
-        return "medium"
-    return "low"
 
 
 @dataclass
@@ -74,9 +52,12 @@ class QueryAnalysis:
         sentiment: ``"POSITIVE"|"NEGATIVE"|"NEUTRAL"|"MIXED"``.
         sentiment_score: ``{"Positive", "Negative", "Neutral", "Mixed"}`` -> [0, 1].
         language_code: e.g. ``"en"``, ``"ja"``.
-        urgency: ``"high"|"medium"|"low"`` (:func:`urgency_from_sentiment`), or
-            ``"unknown"`` when the sentiment could not be measured.
+        urgency: ``"high"|"medium"|"low"`` (:func:`core.arena.urgency.assess_urgency`),
+            or ``"unknown"`` when neither sentiment nor any cue could be found.
         notes: what the user should know (e.g. sentiment unavailable for this language).
+        urgency_reason: why, in words (``Urgency.reason_text()``).
+        pii: what was masked (:class:`core.privacy.MaskResult`) when masking was on, else
+            ``None``; ``query`` is then the masked text.
     """
 
     query: str
@@ -88,18 +69,27 @@ class QueryAnalysis:
     language_code: str
     urgency: str
     notes: list[str] = field(default_factory=list)
+    urgency_reason: str = ""
+    pii: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``top_k`` as ``[{"label", "probability"}]``)."""
-        d = asdict(self)
+        """JSON-ready dict (``top_k`` as ``[{"label", "probability"}]``; ``pii`` as
+        ``MaskResult.to_dict()`` or ``None``; the masked values themselves are never kept)."""
+        pii, self.pii = self.pii, None
+        try:
+            d = asdict(self)
+        finally:
+            self.pii = pii
         d["top_k"] = [{"label": lab, "probability": float(p)} for lab, p in self.top_k]
+        d["pii"] = pii.to_dict() if pii is not None else None
         return d
 
 
 def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend: str = "local",
                   language: str = "auto",
-                  sentiment_fn: Callable[[str], Any] | None = None) -> QueryAnalysis:
-    """Classify a query and measure its sentiment.
+                  sentiment_fn: Callable[[str], Any] | None = None, mask_pii: bool = False,
+                  pii_detector: Any = None, urgent_categories: Iterable[str] | None = None) -> QueryAnalysis:
+    """Classify a query, measure its sentiment and urgency, and optionally mask its personal data.
 
     Args:
         query: customer text (non-blank).
@@ -109,49 +99,119 @@ def analyze_query(query: str, classifier: Any, *, k: int = 3, sentiment_backend:
         sentiment_backend / language: passed to :func:`core.sentiment.analyze`.
         sentiment_fn: alternative ``text -> result`` with ``.sentiment``,
             ``.sentiment_score``, ``.language_code``.
+        mask_pii: mask emails, phones, cards, IBANs, My Numbers and JP postal codes
+            (:func:`core.privacy.mask_pii`) before anything else; everything after
+            (classifier, sentiment, prompts) sees the masked text.
+        pii_detector: a :class:`core.privacy.ComprehendPiiDetector` to add Comprehend's
+            findings (English/Spanish) when ``mask_pii``.
+        urgent_categories: labels to treat as urgent (see :func:`core.arena.urgency.assess_urgency`).
 
     Returns:
         :class:`QueryAnalysis`.
 
     Raises:
         ConfigError: blank query or bad ``k``.
-        DataError / ProviderError: from the classifier or sentiment backend.
+        DataError / ProviderError: from the classifier, the sentiment backend or Comprehend.
     """
     if not isinstance(query, str) or not query.strip():
         raise ConfigError("the query is empty: type a customer message.")
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k must be a whole number >= 1, got {k!r}.")
+    from core.sentiment.base import limit_text
+
+    query, cut = limit_text(query)  # the prompt, the classifier and sentiment all see at most this much
+    cut_notes = [cut.replace("before analysis", "before classification, sentiment and the prompt")] if cut else []
+    masked = None
+    if mask_pii:
+        from core.privacy import mask_pii as _mask
+
+        masked = _mask(query, language=language if language != "auto" else "auto", comprehend=pii_detector)
+        query = masked.text
     top = [(str(lab), float(p)) for lab, p in classifier.predict_top_k(query, k=k)]
     if sentiment_fn is None:
         from core.sentiment import analyze
 
         def sentiment_fn(text):
             return analyze(text, language=language, backend=sentiment_backend)
+    notes = cut_notes + (list(masked.notes) if masked is not None else [])
     try:
         sres = sentiment_fn(query)
     except DataError as exc:  # e.g. a language the sentiment backend does not support
+        urg = assess_urgency(query, "UNKNOWN", {}, category=top[0][0], urgent_categories=urgent_categories)
         return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
                              sentiment="UNKNOWN", sentiment_score={}, language_code="unknown",
-                             urgency="unknown", notes=[f"Sentiment not available: {exc}"])
+                             urgency=urg.level, notes=notes + [f"Sentiment not available: {exc}"],
+                             urgency_reason=urg.reason_text(), pii=masked)
     scores = {str(kk): float(v) for kk, v in dict(sres.sentiment_score).items()}
+    urg = assess_urgency(query, str(sres.sentiment), scores, category=top[0][0],
+                         urgent_categories=urgent_categories)
     return QueryAnalysis(query=query, category=top[0][0], confidence=top[0][1], top_k=top,
                          sentiment=str(sres.sentiment), sentiment_score=scores,
-                         language_code=str(sres.language_code),
-                         urgency=urgency_from_sentiment(sres.sentiment, scores),
-                         notes=list(getattr(sres, "notices", []) or []))
+                         language_code=str(sres.language_code), urgency=urg.level,
+                         notes=notes + list(getattr(sres, "notices", []) or []),
+                         urgency_reason=urg.reason_text(), pii=masked)
+
+
+def example_pool(texts: Sequence[str], labels: Sequence[str], classifier: Any = None, *,
+                 answers: Sequence[str] | None = None, k: int = 3,
+                 sentiment_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> ExamplePool:
+    """Worked examples for base models from the user's own labelled table.
+
+    Each example gets real context: with ``classifier``, the probability of its own
+    label and the other top-k labels; with the local sentiment (or ``sentiment_fn``), its
+    sentiment and urgency. Context is computed only for the examples actually shown.
+
+    Args:
+        texts / labels: the user's labelled queries (the classifier's training rows).
+        classifier: the fitted intent classifier (optional).
+        answers: optional answer column (else neutral, format-only answers).
+        k: top-k labels of each example's context.
+        sentiment_fn: ``text -> result`` as in :func:`analyze_query` (default: local backend).
+        kwargs: passed to :class:`core.arena.prompts.ExamplePool`.
+
+    Returns:
+        :class:`core.arena.prompts.ExamplePool`.
+    """
+
+    def context(query: str, category: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if classifier is not None:
+            proba = dict(classifier.predict_top_k(query, k=max(k, 1) + 1))
+            others = [(lab, p) for lab, p in proba.items() if lab != category][: max(k, 1) - 1]
+            p_own = float(proba.get(category, 0.0)) or 0.5
+            out.update(confidence=p_own, top_k=[(category, p_own)] + others)
+        try:
+            if sentiment_fn is not None:
+                sres = sentiment_fn(query)
+            else:
+                from core.sentiment import analyze
+
+                sres = analyze(query, backend="local")
+            scores = dict(sres.sentiment_score)
+            out.update(sentiment=str(sres.sentiment),
+                       urgency=assess_urgency(query, str(sres.sentiment), scores, category=category).level)
+        except CrossroadsError:
+            pass
+        return out
+
+    return ExamplePool(texts, labels, answers, context=context, **kwargs)
 
 
 def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW_TEMPLATE,
                   contextualised_template: PromptTemplate = CONTEXTUALISED_TEMPLATE,
                   guidance: Mapping[str, str] | None = None, include_alternatives: bool = True,
                   include_guidance: bool = True, few_shot: bool = False,
+                  examples: ExamplePool | None = None,
                   extra: Mapping[str, Any] | None = None) -> dict[str, RenderedPrompt]:
     """Render both prompts for one analysed query.
 
     Args:
         few_shot: put worked examples, rendered with the same template, before
             the query as earlier turns (:func:`core.arena.prompts.few_shot_messages`);
-            used for base models (``provider.is_base_model``).
+            used for base models (``provider.is_base_model``). Both arms get the same
+            examples.
+        examples: the user's own rows to draw the examples from (:func:`example_pool`);
+            ``None``: neutral format-only examples.
 
     Returns:
         ``{"raw": RenderedPrompt, "contextualised": RenderedPrompt}``.
@@ -167,7 +227,8 @@ def build_prompts(analysis: QueryAnalysis, *, raw_template: PromptTemplate = RAW
                             extra={"language": analysis.language_code, **(extra or {})})
     if few_shot:
         opts = dict(guidance=guidance, include_alternatives=include_alternatives,
-                    include_guidance=include_guidance)
+                    include_guidance=include_guidance, pool=examples,
+                    top_k_labels=[lab for lab, _ in analysis.top_k])
         return {"raw": few_shot_messages(raw_template, values, **opts),
                 "contextualised": few_shot_messages(contextualised_template, values, **opts)}
     return {"raw": raw_template.render(values),
@@ -187,6 +248,8 @@ class ArmResult:
         charged_usd: what this run cost: ``0.0`` when served from the cache.
         sent: the prompt exactly as the provider sent it (for a base model,
             the few-shot completion prompt), for display.
+        copy: the worked example the answer copies (:func:`core.arena.prompts.find_copy`),
+            or ``None``.
     """
 
     name: str
@@ -195,41 +258,45 @@ class ArmResult:
     cost_usd: float | None
     charged_usd: float | None
     sent: str = ""
+    copy: CopyMatch | None = None
+
+    @property
+    def measured_latency_ms(self) -> float | None:
+        """Latency of this call in ms, or ``None`` for a cached answer (no call was made;
+        ``response.latency_ms`` is then the original call's)."""
+        return None if self.response.cached else float(self.response.latency_ms)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"name": self.name, "prompt": self.prompt.to_dict(), "sent": self.sent,
                 "response": self.response.to_dict(), "cost_usd": self.cost_usd,
-                "charged_usd": self.charged_usd}
+                "charged_usd": self.charged_usd, "measured_latency_ms": self.measured_latency_ms,
+                "copy": asdict(self.copy) if self.copy else None}
 
 
-def _effective_temperature(provider: LLMProvider, temperature: float | None) -> float | None:
-    if temperature is not None and provider.name == "bedrock" and not accepts_temperature(provider.model_id):
-        return None
-    return temperature
-
-
-def _key(provider: LLMProvider, prompt: RenderedPrompt, max_tokens: int, temperature: float | None) -> str:
-    return cache_key(provider.cache_identity(), prompt.system, prompt.messages,
-                     {"max_tokens": max_tokens, "temperature": _effective_temperature(provider, temperature)})
+def _key(provider: LLMProvider, prompt: RenderedPrompt, max_tokens: int, temperature: float | None,
+         repeat: int = 0) -> str:
+    params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": provider.effective_temperature(temperature)}
+    if repeat:  # the r-th sample of the same prompt is its own cache entry (repeat 0 = the usual key)
+        params["repeat"] = int(repeat)
+    return cache_key(provider.cache_identity(), prompt.system, prompt.messages, params)
 
 
 def _cost(provider: LLMProvider, response: LLMResponse, prices: PriceTable) -> float | None:
-    local = provider.is_local() if hasattr(provider, "is_local") else None
     return prices.cost_usd(provider.name, response.model_id, response.input_tokens,
-                           response.output_tokens, local=local)
+                           response.output_tokens, local=provider.is_local())
 
 
 def _arm(name: str, provider: LLMProvider, prompt: RenderedPrompt, response: LLMResponse,
          prices: PriceTable) -> ArmResult:
     cost = _cost(provider, response, prices)
     return ArmResult(name, prompt, response, cost, 0.0 if response.cached else cost,
-                     provider.prompt_as_sent(prompt.system, prompt.messages))
+                     provider.prompt_as_sent(prompt.system, prompt.messages), find_copy(response.text, prompt))
 
 
 def run_prompt(provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int = 256,
                temperature: float | None = None, cache: ResponseCache | None = None,
-               prices: PriceTable | None = None) -> ArmResult:
+               prices: PriceTable | None = None, repeat: int = 0) -> ArmResult:
     """Send one rendered prompt (or take it from the cache).
 
     Args:
@@ -239,6 +306,8 @@ def run_prompt(provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int
         temperature: ``None`` = model default.
         cache: optional response cache.
         prices: price table (default :func:`load_prices`).
+        repeat: sample number when the same prompt is asked several times (0, 1, 2...):
+            each sample is cached on its own, so repeats are not served the first answer.
 
     Returns:
         :class:`ArmResult`.
@@ -247,7 +316,7 @@ def run_prompt(provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int
         ProviderError, ConfigError: from the provider.
     """
     prices = prices or load_prices()
-    key = _key(provider, prompt, max_tokens, temperature)
+    key = _key(provider, prompt, max_tokens, temperature, repeat)
     response = cache.get(key) if cache is not None else None
     if response is None:
         response = provider.generate(prompt.system, prompt.messages, max_tokens, temperature)
@@ -265,9 +334,9 @@ class ArmStream:
     """
 
     def __init__(self, provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int,
-                 temperature: float | None, cache: ResponseCache | None, prices: PriceTable):
+                 temperature: float | None, cache: ResponseCache | None, prices: PriceTable, repeat: int = 0):
         self.provider, self.prompt, self.prices, self.cache = provider, prompt, prices, cache
-        self._key = _key(provider, prompt, max_tokens, temperature)
+        self._key = _key(provider, prompt, max_tokens, temperature, repeat)
         hit = cache.get(self._key) if cache is not None else None
         self._stream: ResponseStream = (ResponseStream.from_response(hit) if hit is not None else
                                         provider.stream(prompt.system, prompt.messages, max_tokens,
@@ -292,10 +361,10 @@ class ArmStream:
 
 def stream_prompt(provider: LLMProvider, prompt: RenderedPrompt, *, max_tokens: int = 256,
                   temperature: float | None = None, cache: ResponseCache | None = None,
-                  prices: PriceTable | None = None) -> ArmStream:
+                  prices: PriceTable | None = None, repeat: int = 0) -> ArmStream:
     """Streaming version of :func:`run_prompt`: returns an :class:`ArmStream`."""
     return ArmStream(provider, prompt, max_tokens=max_tokens, temperature=temperature,
-                     cache=cache, prices=prices or load_prices())
+                     cache=cache, prices=prices or load_prices(), repeat=repeat)
 
 
 @dataclass
@@ -327,8 +396,15 @@ def respond(query: str, classifier: Any, provider: LLMProvider, *, k: int = 3,
             contextualised_template: PromptTemplate = CONTEXTUALISED_TEMPLATE,
             guidance: Mapping[str, str] | None = None, include_alternatives: bool = True,
             include_guidance: bool = True, sentiment_backend: str = "local",
-            sentiment_fn: Callable[[str], Any] | None = None) -> ArenaResult:
+            sentiment_fn: Callable[[str], Any] | None = None, examples: ExamplePool | None = None,
+            mask_pii: bool = False, pii_detector: Any = None,
+            urgent_categories: Iterable[str] | None = None) -> ArenaResult:
     """Analyse one query and get the raw and the contextualised answers (not streamed).
+
+    Args:
+        examples: worked examples for a base model from the user's table (:func:`example_pool`).
+        mask_pii / pii_detector / urgent_categories: see :func:`analyze_query`.
+        (others): see :func:`analyze_query`, :func:`build_prompts` and :func:`run_prompt`.
 
     Returns:
         :class:`ArenaResult`.
@@ -338,11 +414,13 @@ def respond(query: str, classifier: Any, provider: LLMProvider, *, k: int = 3,
         :func:`build_prompts`, :func:`run_prompt`.
     """
     analysis = analyze_query(query, classifier, k=k, sentiment_backend=sentiment_backend,
-                             sentiment_fn=sentiment_fn)
+                             sentiment_fn=sentiment_fn, mask_pii=mask_pii, pii_detector=pii_detector,
+                             urgent_categories=urgent_categories)
     prompts = build_prompts(analysis, raw_template=raw_template,
                             contextualised_template=contextualised_template, guidance=guidance,
                             include_alternatives=include_alternatives,
-                            include_guidance=include_guidance, few_shot=provider.is_base_model)
+                            include_guidance=include_guidance, few_shot=provider.is_base_model,
+                            examples=examples)
     prices = prices or load_prices()
     arms = {name: run_prompt(provider, prompts[name], max_tokens=max_tokens, temperature=temperature,
                              cache=cache, prices=prices) for name in ARMS}
@@ -351,10 +429,11 @@ def respond(query: str, classifier: Any, provider: LLMProvider, *, k: int = 3,
 
 #: Columns of :func:`run_batch`'s table, in order.
 BATCH_COLUMNS = (
-    ["query", "category", "confidence", "top_k", "sentiment", "urgency", "language", "notes"]
+    ["query", "category", "confidence", "top_k", "sentiment", "urgency", "urgency_reason", "pii_masked",
+     "language", "notes"]
     + [f"{arm}_{col}" for arm in ARMS for col in
        ("response", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "stop_reason",
-        "cached", "prompt")]
+        "cached", "copied", "prompt")]
     + ["error"]
 )
 
@@ -365,15 +444,17 @@ def result_row(result: ArenaResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "query": a.query, "category": a.category, "confidence": round(a.confidence, 4),
         "top_k": "; ".join(f"{lab} {p:.2f}" for lab, p in a.top_k),
-        "sentiment": a.sentiment, "urgency": a.urgency, "language": a.language_code,
+        "sentiment": a.sentiment, "urgency": a.urgency, "urgency_reason": a.urgency_reason,
+        "pii_masked": a.pii.summary() if a.pii is not None else "", "language": a.language_code,
         "notes": " ".join(a.notes), "error": "",
     }
     for name, arm in result.arms.items():
         r = arm.response
         row.update({f"{name}_response": r.text, f"{name}_input_tokens": r.input_tokens,
-                    f"{name}_output_tokens": r.output_tokens, f"{name}_latency_ms": r.latency_ms,
+                    f"{name}_output_tokens": r.output_tokens, f"{name}_latency_ms": arm.measured_latency_ms,
                     f"{name}_cost_usd": arm.cost_usd, f"{name}_stop_reason": r.stop_reason,
-                    f"{name}_cached": r.cached, f"{name}_prompt": arm.sent or arm.prompt.as_text()})
+                    f"{name}_cached": r.cached, f"{name}_copied": arm.copy.describe() if arm.copy else "",
+                    f"{name}_prompt": arm.sent or arm.prompt.as_text()})
     return row
 
 
@@ -415,6 +496,10 @@ def run_batch(queries: Iterable[str], classifier: Any, provider: LLMProvider, *,
             if not (isinstance(exc, DataError)
                     or (isinstance(exc, ProviderError) and exc.retryable)):
                 stopped = str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure stops the batch; the rows done are kept
+            row = {c: None for c in BATCH_COLUMNS}
+            stopped = f"unexpected {type(exc).__name__}: {exc}"
+            row.update(query=q, error=stopped)
         rows.append(row)
         if progress is not None:
             progress(i, len(items), row)
@@ -432,7 +517,9 @@ def batch_summary(df: pd.DataFrame) -> dict[str, Any]:
     Returns:
         ``{"n_queries", "n_errors", "raw": {...}, "contextualised": {...}}`` where
         each arm has ``input_tokens``, ``output_tokens`` (sums),
-        ``mean_latency_ms``, ``cost_usd`` (sum, ``None`` if any price is unknown).
+        ``mean_latency_ms`` (calls actually made; cached answers have no latency, ``None``
+        when every answer was cached), ``cost_usd`` (sum, ``None`` if any price is unknown)
+        and ``copied`` (answers that copy a worked example).
     """
     out: dict[str, Any] = {"n_queries": int(len(df)),
                            "n_errors": int((df["error"].fillna("") != "").sum())}
@@ -442,7 +529,9 @@ def batch_summary(df: pd.DataFrame) -> dict[str, Any]:
         out[arm] = {
             "input_tokens": int(pd.to_numeric(ok[f"{arm}_input_tokens"]).fillna(0).sum()),
             "output_tokens": int(pd.to_numeric(ok[f"{arm}_output_tokens"]).fillna(0).sum()),
-            "mean_latency_ms": float(pd.to_numeric(ok[f"{arm}_latency_ms"]).mean()) if len(ok) else None,
+            "mean_latency_ms": (float(lat.mean()) if len(lat := pd.to_numeric(ok[f"{arm}_latency_ms"]).dropna())
+                                else None),
             "cost_usd": None if costs.isna().any() else float(costs.sum()),
+            "copied": int((ok[f"{arm}_copied"].fillna("") != "").sum()),
         }
     return out

@@ -4,8 +4,9 @@ Prices live in ``core/arena/llm_prices.json`` (or the file named by the
 ``CROSSROADS_LLM_PRICES`` environment variable, or a path you pass). They
 are on-demand USD prices per 1,000,000 tokens transcribed from the AWS
 Bedrock pricing page, https://aws.amazon.com/bedrock/pricing/ ; the file
-states the retrieval date. Local providers (the embedded model and an
-OpenAI-compatible server on this machine) cost 0.
+states the retrieval date. Local providers cost 0: those whose registry
+entry says ``local`` (the embedded model), and an OpenAI-compatible server
+on this machine (``provider.is_local()``).
 
 Formula::
 
@@ -83,18 +84,24 @@ class PriceTable:
         """Cost of one call in USD.
 
         Args:
-            provider: ``"bedrock"``, ``"openai"`` or ``"local"``.
+            provider: a registered provider name (``"bedrock"``, ``"openai"``, ``"local"``...).
             model_id: the model that answered.
             input_tokens / output_tokens: counts reported by the provider.
-            local: for ``"openai"``, whether the server runs on this machine
-                (``None`` = assume local). Remote OpenAI-compatible servers are
-                priced only if the model ID is in the price file.
+            local: whether nothing left this machine (pass ``provider.is_local()``:
+                it knows whether an OpenAI-compatible server is on localhost);
+                ``None`` = the ``local`` flag of the provider's registry entry.
+                Remote providers are priced only if the model ID is in the price file.
 
         Returns:
             USD (float, not rounded), ``0.0`` for local models, or ``None``
             when the model has no price or token counts are missing.
         """
-        if provider == "local" or (provider == "openai" and local is not False):
+        if local is None:
+            from .providers.registry import PROVIDERS
+
+            spec = PROVIDERS.get(provider)
+            local = bool(spec and spec.local)
+        if local:
             return self.local_cost
         price = self.price_for(model_id)
         if price is None or input_tokens is None or output_tokens is None:
@@ -126,7 +133,9 @@ def load_prices(path: str | os.PathLike | None = None) -> PriceTable:
         ConfigError: the file is missing, not JSON, or has a bad entry (the
             message names the entry).
     """
-    p = Path(path or os.environ.get("CROSSROADS_LLM_PRICES") or DEFAULT_PRICES_PATH).expanduser()
+    from core.settings import settings
+
+    p = Path(path or settings.llm_prices or DEFAULT_PRICES_PATH).expanduser()
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -11,9 +11,16 @@ Safety rules, applied whatever the template says:
 * ``{query}`` always renders as ``<query>…</query>`` around the user's text,
   so the user's text is delimited even in an edited template, and every user
   template must contain ``{query}``.
-* Inside any value, ``<query>`` / ``</query>`` tags (any case, any spacing)
-  are escaped to ``&lt;query&gt;`` / ``&lt;/query&gt;`` so user text cannot
-  close the delimiter early and pose as instructions.
+* Inside any value, ``<query>`` / ``</query>`` tags are escaped to
+  ``&lt;query&gt;`` / ``&lt;/query&gt;`` so user text cannot close the
+  delimiter early and pose as instructions. The text is NFKC-normalised first
+  (full-width ``＜／query＞`` becomes ``</query>``), and a tag is found in any
+  case and spacing, with attributes (``</query foo="1">``) and with invisible
+  characters inside it (zero-width space, joiners, soft hyphen, bidi controls).
+* The markers of the base-model completion format (:func:`completion_prompt`)
+  are neutralised in every value: ``###`` runs become full-width ``＃＃＃`` and a
+  line starting ``Answer:`` or ``Request:`` gets a full-width colon, so user
+  text cannot add a fake worked example or answer.
 * The default system prompt says the text inside the tags is data to answer,
   never instructions.
 
@@ -52,6 +59,13 @@ __all__ = [
     "delimit_query",
     "context_values",
     "completion_prompt",
+    "humanise_label",
+    "ExamplePool",
+    "format_only_cases",
+    "neutral_answer",
+    "CopyMatch",
+    "find_copy",
+    "worked_examples",
 ]
 
 QUERY_TAG = "query"
@@ -72,20 +86,45 @@ _CONTEXT_SYSTEM = DEFAULT_SYSTEM + (
 )
 
 _QUERY_BODY_RE = re.compile(r"^.*?<query>(.*?)</query>.*$", re.DOTALL)
-_TAG_RE = re.compile(r"<\s*(/?)\s*" + QUERY_TAG + r"\s*>", re.IGNORECASE)
+# Characters that render as nothing: soft hyphen, zero-width space/joiners, word joiner, bidi controls, BOM...
+_INVISIBLE = "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e" \
+             "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+_GAP = f"(?:\\s|{_INVISIBLE})*"
+# <, optional /, the tag name with invisible characters allowed between its letters, then anything up to '>'
+# (attributes) or the end of the text; not a longer name such as <querystring>.
+_TAG_RE = re.compile("<" + _GAP + "(/?)" + _GAP + f"{_INVISIBLE}*".join(QUERY_TAG) + f"{_INVISIBLE}*"
+                     + r"(?![\w-])([^<>]*)(>?)", re.IGNORECASE)
+_MARKER_HASHES = re.compile(r"#{3,}")
+_MARKER_LABEL = re.compile(r"(?im)^(\s*(?:answer|request))\s*:")
+
+
+def _escaped_tag(m: re.Match) -> str:
+    rest = re.sub(_INVISIBLE, "", m.group(2)).rstrip()
+    return f"&lt;{m.group(1)}{QUERY_TAG}{rest}" + ("&gt;" if m.group(3) else "")
 
 
 def escape_tags(text: str) -> str:
-    """Escape ``<query>`` and ``</query>`` (any case/spacing) inside ``text``.
+    """Make ``text`` safe to put inside the ``<query>`` delimiters and the completion format.
+
+    NFKC-normalises the text, escapes every ``<query>``/``</query>`` tag (any
+    case or spacing, with attributes, with invisible characters inside, or
+    unclosed) and neutralises the completion markers (``###``, a line starting
+    ``Answer:``/``Request:``). See the module docstring.
 
     Args:
         text: any string (user text, a label...).
 
     Returns:
-        The text with those tags written as ``&lt;query&gt;`` / ``&lt;/query&gt;``;
-        everything else unchanged.
+        The text with those tags written as ``&lt;query&gt;`` / ``&lt;/query…&gt;``,
+        ``###`` as ``＃＃＃`` and those labels' colons full-width; everything else as
+        normalised.
     """
-    return _TAG_RE.sub(lambda m: f"&lt;{m.group(1)}{QUERY_TAG}&gt;", str(text))
+    import unicodedata
+
+    out = unicodedata.normalize("NFKC", str(text))
+    out = _TAG_RE.sub(_escaped_tag, out)
+    out = _MARKER_HASHES.sub(lambda m: "\uff03" * len(m.group(0)), out)
+    return _MARKER_LABEL.sub(lambda m: m.group(1) + "\uff1a", out)
 
 
 def delimit_query(text: str) -> str:
@@ -185,6 +224,15 @@ def reply_language(query: str, language_code: str = "") -> str:
     if code in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[code]
     return "English" if str(query).isascii() else "the customer's language"
+
+
+def humanise_label(label: str) -> str:
+    """A label written for prose: :func:`core.arena.choice.humanise_label` (``"card_arrival"`` ->
+    ``"Card arrival"``), the app's one helper for it (imported late: ``choice`` imports the providers,
+    which import this module)."""
+    from .choice import humanise_label as _humanise
+
+    return _humanise(label)
 
 
 def indefinite_article(word: str) -> str:
@@ -298,7 +346,7 @@ CONTEXTUALISED_TEMPLATE = PromptTemplate(
         "Customer message:\n"
         "{query}\n"
         "\n"
-        "Answer as {category_article} {category} specialist. If urgency is high, acknowledge the "
+        "Answer as a specialist for this category: {category}. If urgency is high, acknowledge the "
         "problem first and give the fastest next step.\n"
         "Reply in {reply_language}."
     ),
@@ -348,6 +396,10 @@ def context_values(*, query: str, category: str, confidence: float,
                    extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Variable values for :data:`CONTEXTUALISED_TEMPLATE` (and any edited copy).
 
+    Labels are written for prose with :func:`humanise_label` (``card_arrival`` -> ``card arrival``)
+    in ``category`` and ``alternatives``; the raw label stays in ``category_key`` (and picks
+    the guidance line).
+
     Args:
         query: the customer's text.
         category: predicted label (top 1).
@@ -362,13 +414,15 @@ def context_values(*, query: str, category: str, confidence: float,
         extra: more variables for custom templates.
 
     Returns:
-        ``{"query", "category", "confidence", "alternatives", "sentiment",
+        ``{"query", "category", "category_key", "confidence", "alternatives", "sentiment",
         "urgency", "guidance", ...extra}`` as strings.
     """
-    alts = ", ".join(f"{lab} ({p:.0%})" for lab, p in list(top_k)[1:]) if include_alternatives else ""
+    alts = (", ".join(f"{humanise_label(lab)} ({p:.0%})" for lab, p in list(top_k)[1:])
+            if include_alternatives else "")
     values = {
         "query": query,
-        "category": str(category),
+        "category": humanise_label(category),
+        "category_key": str(category),
         "confidence": f"{float(confidence):.0%}",
         "alternatives": alts,
         "sentiment": str(sentiment),
@@ -476,6 +530,8 @@ COMPLETION_RULES = ("Each answer below is one or two short sentences written for
 
 def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
                       cases: Sequence[Mapping[str, Any]] | None = None,
+                      pool: "ExamplePool | None" = None,
+                      top_k_labels: Sequence[str] = (),
                       guidance: Mapping[str, str] | None = None,
                       include_alternatives: bool = True,
                       include_guidance: bool = True) -> "RenderedPrompt":
@@ -487,11 +543,17 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
 
     Args:
         template: the prompt template (raw or contextualised, possibly edited).
-        values: the real query's variable values (see :func:`context_values`).
+        values: the real query's variable values (see :func:`context_values`);
+            ``category_key`` (or ``category``) steers the choice of examples.
         cases: worked cases: dicts with ``query``, ``category``,
-            ``confidence``, ``top_k``, ``sentiment``, ``urgency``, ``answer``;
-            ``None`` (default) = :func:`select_few_shot_cases` for the real
-            query and category (same language, other category).
+            ``confidence``, ``top_k``, ``sentiment``, ``urgency``, ``answer``.
+            ``None`` (default): ``pool.select(...)`` (rows of the user's own
+            table, same language, other categories) when ``pool`` is given,
+            else :func:`format_only_cases` (neutral, carrying only the query's
+            own candidate labels). The bundled :data:`FEW_SHOT_CASES` are used
+            only when passed here explicitly.
+        pool: the user's labelled rows (:class:`ExamplePool`).
+        top_k_labels: the classifier's candidate labels for the query (raw keys).
         guidance / include_alternatives / include_guidance: as for :func:`context_values`.
 
     Returns:
@@ -503,7 +565,10 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
     """
     real = template.render(values)
     if cases is None:
-        cases = select_few_shot_cases(str(values.get("query", "")), str(values.get("category", "")))
+        query = str(values.get("query", ""))
+        category = str(values.get("category_key", values.get("category", "")))
+        cases = (pool.select(query, category, top_k_labels) if pool is not None
+                 else format_only_cases(query, category, top_k_labels))
     messages: list[dict[str, str]] = []
     for case in cases:
         ex_values = {**values, **context_values(
@@ -512,11 +577,252 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
             guidance=guidance, include_alternatives=include_alternatives,
             include_guidance=include_guidance)}
         ex_values["language"] = case.get("language", "")
-        ex_values.pop("reply_language", None)
-        ex_values.pop("category_article", None)
+        for key in ("reply_language", "category_article"):
+            ex_values.pop(key, None)
         messages += [template.render(ex_values).messages[0],
                      {"role": "assistant", "content": case["answer"]}]
     return RenderedPrompt(real.name, real.system, messages + real.messages)
+
+
+# -- worked examples from the user's own table ----------------------------------------
+
+#: Neutral answers of worked examples when the user's table has no answer column: they show
+#: length, tone and language only, and name nothing but the example's own category.
+NEUTRAL_ANSWERS = {
+    "en": "Thanks for your message ({category}). Could you give us the details so we can sort it out?",
+    "ja": "お問い合わせ（{category}）ありがとうございます。詳しい状況をお知らせいただけますか。",
+}
+#: Queries of :func:`format_only_cases` (no topic at all).
+NEUTRAL_QUERIES = {"en": "Hello, I need some help, please.", "ja": "こんにちは。問い合わせたいことがあります。"}
+
+
+def neutral_answer(category: str, language: str) -> str:
+    """A format-only worked answer naming ``category`` in readable words (see :data:`NEUTRAL_ANSWERS`)."""
+    return NEUTRAL_ANSWERS["ja" if language == "ja" else "en"].format(category=humanise_label(category))
+
+
+def _stable(*parts: str) -> str:
+    import hashlib
+
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def format_only_cases(query: str, category: str = "", labels: Sequence[str] = (), *,
+                      n: int = N_FEW_SHOT) -> list[dict[str, Any]]:
+    """Neutral worked cases for when no labelled table is available.
+
+    The query is a greeting in the query's language (:data:`NEUTRAL_QUERIES`), the answer
+    is :func:`neutral_answer`, and the category is one of ``labels`` other than
+    ``category`` (the classifier's other candidates, i.e. the user's own labels). With no
+    such label the cases carry no category at all.
+
+    Returns:
+        Up to ``n`` case dicts (see :func:`few_shot_messages`).
+    """
+    lang = "ja" if is_japanese(query) else "en"
+    others = [lab for lab in labels if _norm_label(lab) != _norm_label(category)] or [""]
+    out = []
+    for i in range(max(0, int(n))):
+        lab = others[i % len(others)]
+        out.append({"query": NEUTRAL_QUERIES[lang], "category": lab, "language": lang, "confidence": 0.9,
+                    "top_k": [(lab, 0.9)] if lab else [], "sentiment": "NEUTRAL", "urgency": "low",
+                    "answer": (neutral_answer(lab, lang) if lab else
+                               ("How can we help? Please tell us what happened." if lang == "en"
+                                else "どのようなご用件でしょうか。状況をお知らせください。"))})
+    return out if others != [""] else out[:1]
+
+
+class ExamplePool:
+    """Worked-example rows taken from the user's own labelled table.
+
+    A tiny base model needs worked examples to learn the answer format, and copies them.
+    So the examples are the user's own queries and categories (never another
+    dataset's), of categories other than the query's, in the query's language
+    (kana/kanji or not). Each example's answer is the table's answer column when one
+    is given, else :func:`neutral_answer`.
+
+    Args:
+        texts / labels: the user's labelled queries (same length).
+        answers: optional answer texts (same length; blank = none).
+        per_label: rows kept per (category, language) as candidates (seeded sample of rows
+            between ``min_chars`` and ``max_chars`` characters, shorter ones if none).
+        context: optional ``(query, category) -> {"confidence", "top_k", "sentiment",
+            "urgency"}`` giving each example real context (see
+            :func:`core.arena.hybrid.example_pool`); default: confidence 0.9, no
+            alternatives, NEUTRAL, low.
+        random_state: seed of the candidate sample.
+
+    Raises:
+        ConfigError: texts and labels differ in length.
+    """
+
+    def __init__(self, texts: Sequence[str], labels: Sequence[str], answers: Sequence[str] | None = None, *,
+                 per_label: int = 4, min_chars: int = 12, max_chars: int = 140,
+                 context: Any = None, random_state: int = 0):
+        texts, labels = [str(t) for t in texts], [str(lab) for lab in labels]
+        if len(texts) != len(labels) or (answers is not None and len(answers) != len(texts)):
+            raise ConfigError("worked examples: texts, labels and answers must have the same length.")
+        import random
+
+        rng = random.Random(random_state)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, (t, lab) in enumerate(zip(texts, labels)):
+            if t.strip() and lab.strip():
+                groups.setdefault((lab, "ja" if is_japanese(t) else "en"), []).append(i)
+        self.rows: list[dict[str, Any]] = []
+        for (lab, lang), idx in sorted(groups.items()):
+            good = [i for i in idx if min_chars <= len(texts[i].strip()) <= max_chars and "\n" not in texts[i].strip()]
+            pick = good or sorted(idx, key=lambda i: len(texts[i]))[:per_label]
+            pick = rng.sample(pick, min(per_label, len(pick)))
+            for i in pick:
+                ans = str(answers[i]).strip() if answers is not None and answers[i] is not None else ""
+                self.rows.append({"query": texts[i].strip(), "category": lab, "language": lang,
+                                  "answer": ans if ans and ans.lower() != "nan" else ""})
+        self.context = context
+        self.has_answers = any(r["answer"] for r in self.rows)
+        self._ctx: dict[tuple[str, str], Mapping[str, Any]] = {}
+
+    @property
+    def labels(self) -> list[str]:
+        """The categories the pool can show, sorted."""
+        return sorted({r["category"] for r in self.rows})
+
+    def _case(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        key = (row["query"], row["category"])
+        if key not in self._ctx:
+            ctx: Mapping[str, Any] = {}
+            if self.context is not None:
+                ctx = dict(self.context(row["query"], row["category"]) or {})
+            self._ctx[key] = {"confidence": float(ctx.get("confidence", 0.9)),
+                              "top_k": list(ctx.get("top_k", [(row["category"], 0.9)])),
+                              "sentiment": str(ctx.get("sentiment", "NEUTRAL")),
+                              "urgency": str(ctx.get("urgency", "low"))}
+        return {**row, **self._ctx[key],
+                "answer": row["answer"] or neutral_answer(row["category"], row["language"])}
+
+    def select(self, query: str, category: str = "", top_k_labels: Sequence[str] = (), *,
+               n: int = N_FEW_SHOT) -> list[dict[str, Any]]:
+        """Pick ``n`` worked cases for a query.
+
+        Order of preference: the query's language, then categories that are neither the
+        predicted one nor among ``top_k_labels`` (so a copied example is visibly off-topic),
+        then other candidates, the predicted category last; one row per category. The
+        choice is a pseudo-random function of the query (SHA-1), so the same query always
+        gets the same examples (and a cached answer stays valid).
+
+        Args:
+            query: the customer's text.
+            category: the predicted label (raw key).
+            top_k_labels: the classifier's other candidate labels.
+            n: number of cases (``>= 0``).
+
+        Returns:
+            Case dicts (see :func:`few_shot_messages`).
+        """
+        want = "ja" if is_japanese(query) else "en"
+        cat = _norm_label(category) if category else None
+        near = {_norm_label(lab) for lab in top_k_labels}
+
+        def rank(row: Mapping[str, Any]) -> tuple:
+            c = _norm_label(row["category"])
+            return (row["language"] != want, c == cat, c in near, _stable(query, row["category"], row["query"]))
+
+        chosen, seen = [], set()
+        for row in sorted(self.rows, key=rank):
+            if row["category"] in seen:
+                continue
+            seen.add(row["category"])
+            chosen.append(self._case(row))
+            if len(chosen) >= max(0, int(n)):
+                break
+        return chosen
+
+
+# -- copied answers ----------------------------------------------------------------------
+
+#: An answer is a copy when this share of a worked text appears in it as one run of characters...
+COPY_CONTAINMENT = 0.6
+#: ...(and that run is at least this many characters), or when the two texts are this similar overall.
+COPY_MIN_CHARS = 16
+COPY_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class CopyMatch:
+    """An answer that copies a worked example (near-verbatim).
+
+    Attributes:
+        kind: ``"answer"`` (an example's answer) or ``"query"`` (an example's request).
+        example: 1-based number of the worked example copied.
+        similarity: the larger of the containment share and difflib's ratio, in [0, 1].
+        text: the example text that was copied.
+    """
+
+    kind: str
+    example: int
+    similarity: float
+    text: str
+
+    def describe(self) -> str:
+        """One line for the UI, e.g. ``Copies worked example 2's answer (91% overlap).``"""
+        return f"Copies worked example {self.example}'s {self.kind} ({self.similarity:.0%} overlap)."
+
+
+def _norm_copy(text: str) -> str:
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).lower()
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def worked_examples(prompt: "RenderedPrompt") -> list[tuple[str, str]]:
+    """``(request, answer)`` of each worked example in a few-shot prompt (earlier turns)."""
+    out = []
+    msgs = prompt.messages[:-1]
+    for i in range(0, len(msgs) - 1, 2):
+        if msgs[i]["role"] == "user" and msgs[i + 1]["role"] == "assistant":
+            m = _QUERY_BODY_RE.match(msgs[i]["content"])
+            out.append((m.group(1) if m else msgs[i]["content"], msgs[i + 1]["content"]))
+    return out
+
+
+def find_copy(answer: str, prompt: "RenderedPrompt") -> CopyMatch | None:
+    """Does ``answer`` copy one of the prompt's worked examples?
+
+    Rule (character level, so it works for Japanese too; texts NFKC-normalised,
+    lower-cased, whitespace collapsed): a copy when the longest run of characters shared
+    with an example text covers at least :data:`COPY_CONTAINMENT` (60 %) of that text and
+    is at least :data:`COPY_MIN_CHARS` long, or when ``difflib.SequenceMatcher.ratio``
+    is at least :data:`COPY_RATIO` (0.75). Both the examples' answers and their requests
+    are checked; the real query is not.
+
+    Args:
+        answer: the model's answer.
+        prompt: the prompt it answered (examples are its earlier user/assistant turns).
+
+    Returns:
+        The best :class:`CopyMatch`, or ``None`` (also when the prompt has no examples).
+    """
+    from difflib import SequenceMatcher
+
+    a = _norm_copy(answer)
+    if not a:
+        return None
+    best: CopyMatch | None = None
+    for k, (req, ans) in enumerate(worked_examples(prompt), start=1):
+        for kind, ex in (("answer", ans), ("query", req)):
+            e = _norm_copy(ex)
+            if len(e) < 4:
+                continue
+            sm = SequenceMatcher(None, a, e, autojunk=False)
+            run = sm.find_longest_match(0, len(a), 0, len(e)).size
+            contain = run / len(e)
+            ratio = sm.ratio()
+            if (contain >= COPY_CONTAINMENT and run >= min(COPY_MIN_CHARS, len(e))) or ratio >= COPY_RATIO:
+                sim = max(contain, ratio)
+                if best is None or sim > best.similarity:
+                    best = CopyMatch(kind, k, round(sim, 3), ex)
+    return best
 
 
 def completion_prompt(system: str, messages: Sequence[Mapping[str, str]],

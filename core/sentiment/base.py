@@ -148,18 +148,28 @@ class SentimentBackend(abc.ABC):
             language: as in :meth:`detect`.
             progress: called with ``(done, total)`` after each text.
 
+        With ``language="auto"``, the batch's language (:func:`core.sentiment.language.language_prior`)
+        settles rows that script alone cannot: a kanji-only row of a Japanese batch is Japanese.
+
         Returns:
             A :class:`BatchResult` with one entry per text. A :class:`DataError` on one
             text is recorded in ``errors`` and the batch goes on; any other
             :class:`core.errors.CrossroadsError` stops it and is reported in ``error``.
         """
         from core.errors import CrossroadsError
+        from core.sentiment.language import detect_language, language_prior
 
         start = time.perf_counter()
         out = BatchResult(results=[None] * len(texts))
+        prior = language_prior(texts) if (language or "auto").strip() == "auto" else None
         for i, text in enumerate(texts):
             try:
-                out.results[i] = self.detect(text, language)
+                guess = detect_language(text, prior) if prior and isinstance(text, str) else None
+                if guess is not None and guess.method == "prior":  # kanji-only row of a Japanese batch
+                    out.results[i] = self.detect(text, guess.code)
+                    out.results[i].notices[:0] = guess.notices
+                else:
+                    out.results[i] = self.detect(text, language)
             except DataError as exc:
                 out.errors[i] = str(exc)
             except CrossroadsError as exc:
@@ -179,6 +189,23 @@ def check_text(text) -> str:
     if not text.strip():
         raise DataError("the text is empty: type or paste some text to analyse.")
     return text
+
+
+def limit_text(text: str) -> tuple[str, str | None]:
+    """Cut ``text`` to ``settings.max_text_chars`` characters (``CROSSROADS_MAX_TEXT_CHARS``, default 32,767).
+
+    Bounds the time any backend spends on one text (a 10 MB cell took minutes).
+
+    Returns:
+        ``(text, None)`` when it fits, else ``(cut_text, notice)``.
+    """
+    from core.settings import settings
+
+    limit = settings.max_text_chars
+    if len(text) <= limit:
+        return text, None
+    return text[:limit], (f"Text cut to its first {limit:,} of {len(text):,} characters before analysis "
+                          "(CROSSROADS_MAX_TEXT_CHARS).")
 
 
 def truncate_utf8(text: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> tuple[str, str | None]:

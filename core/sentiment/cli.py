@@ -45,6 +45,13 @@ def register(subparsers) -> None:
 def _backend(args):
     from core.sentiment import get_backend
 
+    if args.backend == "comprehend":  # credentials first, then region: say the first thing to fix
+        from core.errors import ProviderError
+        from core.sentiment.comprehend import comprehend_status
+
+        ok, reason = comprehend_status(args.profile, args.region)
+        if not ok:
+            raise ProviderError(f"Amazon Comprehend cannot be used: {reason}")
     return get_backend(args.backend, profile=args.profile, region=args.region)
 
 
@@ -78,7 +85,7 @@ def _run_text(args) -> int:
 def _run_data(args) -> int:
     import pandas as pd
 
-    from core.export import to_csv_bytes, to_json_bytes
+    from core.export import check_outputs, to_csv_bytes, to_json_bytes, write_atomic
     from core.io import load_table
     from core.sentiment import analyze_batch, estimate_cost
     from core.sentiment.evaluate import evaluate, normalize_labels
@@ -89,7 +96,11 @@ def _run_data(args) -> int:
         raise DataError("with --data, --json needs an output file name: --json results.json.")
     if args.limit is not None and args.limit <= 0:
         raise DataError("--limit must be a positive number of rows.")
+    check_outputs({"--csv": args.csv, "--json": args.json}, {"--data": args.data})
     table = load_table(args.data)
+    print(table.summary())
+    for note in table.notes:  # what reading the file detected or changed (cut texts, NUL bytes, encodings...)
+        print(f"  note: {note}")
     df = table.frame
     for col, opt in ((args.text_column, "--text-column"), (args.label_column, "--label-column")):
         if col and col not in df.columns:
@@ -124,7 +135,7 @@ def _run_data(args) -> int:
           f"{batch.seconds:.2f} s ({rate:,.0f} texts/s); {len(batch.errors):,} row errors")
     print("labels: " + ", ".join(f"{k} {dist.get(k, 0):,}" for k in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")))
     for i, msg in list(batch.errors.items())[:5]:
-        print(f"row {i}: {msg}")
+        print(f"row {i + 1}: {msg}")  # data rows counted from 1, as on the Sentiment page
     metrics = None
     if args.label_column:
         ev = evaluate(df[args.label_column].tolist(), [r.sentiment if r else None for r in batch.results])
@@ -132,17 +143,15 @@ def _run_data(args) -> int:
         print(f"against {args.label_column!r} ({ev.n:,} rows): accuracy {ev.accuracy:.3f}, macro F1 {ev.macro_f1:.3f}")
         print("confusion matrix (rows = reference, columns = predicted):")
         print(ev.confusion.to_string())
-    if args.csv:
-        with open(args.csv, "wb") as fh:
-            fh.write(to_csv_bytes(out))
+    if args.csv:  # written even when the batch stopped early: the finished rows are kept
+        write_atomic(args.csv, to_csv_bytes(out))
     if args.json:
         payload = {"file": table.name, "text_column": args.text_column, "backend": args.backend,
                    "language": args.lang, "n_texts": len(texts), "n_done": batch.n_done,
                    "seconds": batch.seconds, "label_counts": dict(dist), "metrics": metrics,
                    "error": batch.error, "rows": out}
         payload["rows"] = json.loads(to_json_bytes(out))
-        with open(args.json, "wb") as fh:
-            fh.write(to_json_bytes(payload))
+        write_atomic(args.json, to_json_bytes(payload))
     if batch.error:
         print(f"error: {batch.error}", file=sys.stderr)
         return 2

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from core.errors import ConfigError, DataError, ProviderError
+from core.errors import (BAD_CREDENTIAL_CODES, ConfigError, DataError, ProviderError, aws_credentials_error)
 from core.sentiment.base import (MAX_DOCUMENT_BYTES, SCORE_KEYS, SUPPORTED_LANGUAGES, BatchResult,
                                  ProgressCallback, SentimentBackend, SentimentResult, check_text,
                                  truncate_utf8)
-from core.sentiment.language import MIN_DETECT_CHARS, detect_language
+from core.sentiment.language import MIN_DETECT_CHARS, detect_language, language_prior
 
 #: Editable price configuration (JSON).
 PRICING_FILE = Path(__file__).with_name("comprehend_pricing.json")
@@ -37,15 +37,17 @@ BATCH_SIZE = 25
 
 _THROTTLE_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling",
                    "RequestLimitExceeded", "ProvisionedThroughputExceededException"}
-_BAD_CREDENTIAL_CODES = {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken",
-                         "ExpiredTokenException", "InvalidSignatureException", "SignatureDoesNotMatch"}
+_BAD_CREDENTIAL_CODES = BAD_CREDENTIAL_CODES
+#: Seconds to wait for an answer before botocore retries (its default, 60 s x 5 attempts, looks like a hang).
+READ_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 _FIX_CREDENTIALS = ("Configure credentials with `aws configure` (or `aws sso login`), set AWS_PROFILE, "
                     "or choose a profile; the local backend works without AWS.")
 
 
 def _translate(exc: Exception, region: str | None) -> Exception:
     """Turn a botocore exception into a user-facing CrossroadsError (never echoing secrets)."""
-    from botocore.exceptions import (ClientError, EndpointConnectionError, NoCredentialsError,
+    from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
                                      NoRegionError, PartialCredentialsError, ProfileNotFound,
                                      TokenRetrievalError)
 
@@ -77,8 +79,7 @@ def _translate(exc: Exception, region: str | None) -> Exception:
                                  "comprehend:DetectDominantLanguage (e.g. the ComprehendReadOnly managed policy).",
                                  code=code)
         if code in _BAD_CREDENTIAL_CODES:
-            return ProviderError(f"AWS rejected the credentials ({code}): they are invalid or expired. "
-                                 + _FIX_CREDENTIALS, code=code)
+            return aws_credentials_error(code, "Amazon Comprehend", "The local backend works without AWS.")
         if code == "UnsupportedLanguageException":
             return DataError("Amazon Comprehend does not support this language for sentiment: use one of "
                              + ", ".join(SUPPORTED_LANGUAGES) + ".")
@@ -90,6 +91,10 @@ def _translate(exc: Exception, region: str | None) -> Exception:
             return ProviderError("Amazon Comprehend had an internal error even after retries: try again later.",
                                  retryable=True, code=code)
         return ProviderError(f"Amazon Comprehend refused the request ({code or 'unknown error'}).", code=code)
+    if isinstance(exc, BotoCoreError):  # connection closed, read timeout, proxy...: botocore retried already
+        return ProviderError(f"the connection to Amazon Comprehend in region {region or '?'} failed "
+                             f"({type(exc).__name__}) even after retries: check the network and run again.",
+                             retryable=True, code=type(exc).__name__)
     return exc
 
 
@@ -223,15 +228,17 @@ class ComprehendBackend(SentimentBackend):
         region: AWS region (``None``: from the profile or environment).
         client: an existing ``boto3`` Comprehend client (tests pass a stubbed one).
         max_attempts: total attempts per call in botocore's standard retry mode.
+        read_timeout: seconds to wait for each answer before botocore retries (default :data:`READ_TIMEOUT_S`).
     """
 
     name = "comprehend"
 
     def __init__(self, profile: str | None = None, region: str | None = None, *, client=None,
-                 max_attempts: int = 5):
+                 max_attempts: int = 5, read_timeout: float = READ_TIMEOUT_S):
         self.profile, self.region = profile or None, region or None
         self._client = client
         self.max_attempts = max_attempts
+        self.read_timeout = read_timeout
 
     @property
     def client(self):
@@ -243,7 +250,8 @@ class ComprehendBackend(SentimentBackend):
             try:
                 session = boto3.Session(profile_name=self.profile, region_name=self.region)
                 retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
-                self._client = session.client("comprehend", config=Config(retries=retries))
+                self._client = session.client("comprehend", config=Config(
+                    retries=retries, read_timeout=self.read_timeout, connect_timeout=CONNECT_TIMEOUT_S))
             except Exception as exc:  # noqa: BLE001
                 raise _translate(exc, self.region) from None
             self.region = self._client.meta.region_name
@@ -318,7 +326,9 @@ class ComprehendBackend(SentimentBackend):
         ``texts``. Empty texts and texts in unsupported languages are recorded there
         too and never sent. With ``language="auto"``, languages come from
         ``BatchDetectDominantLanguage`` (texts under 20 characters: local detector), and
-        each chunk is sent once per language found.
+        each chunk is sent once per language found; a kanji-only text that Comprehend calls
+        Chinese is analysed as Japanese when the batch is mostly Japanese
+        (:func:`core.sentiment.language.language_prior`).
 
         Args:
             texts: the texts, in order.
@@ -340,19 +350,25 @@ class ComprehendBackend(SentimentBackend):
             self._check_language(lang_fixed)
         total = len(texts)
         out = BatchResult(results=[None] * total)
+        prior = language_prior(texts) if lang_fixed == "auto" else None
         for lo in range(0, total, BATCH_SIZE):
             idx = list(range(lo, min(lo + BATCH_SIZE, total)))
             try:
-                self._run_chunk(texts, idx, lang_fixed, out)
+                self._run_chunk(texts, idx, lang_fixed, out, prior)
             except CrossroadsError as exc:
                 out.error = (f"stopped after {out.n_done:,} of {total:,} documents: {exc}")
+                break
+            except Exception as exc:  # noqa: BLE001 - whatever happens, the finished rows are kept and reported
+                out.error = (f"stopped after {out.n_done:,} of {total:,} documents by an unexpected "
+                             f"{type(exc).__name__}: {exc}")
                 break
             if progress:
                 progress(idx[-1] + 1, total)
         out.seconds = time.perf_counter() - start
         return out
 
-    def _run_chunk(self, texts: Sequence[str], idx: list[int], language: str, out: BatchResult) -> None:
+    def _run_chunk(self, texts: Sequence[str], idx: list[int], language: str, out: BatchResult,
+                   prior: str | None = None) -> None:
         t0 = time.perf_counter()
         prepared: dict[int, tuple[str, list[str]]] = {}
         for i in idx:
@@ -379,6 +395,12 @@ class ComprehendBackend(SentimentBackend):
                 if i not in langs and i not in out.errors:
                     langs[i], extra = self._dominant_language(prepared[i][0])  # short text: local, no call
                     prepared[i][1].extend(extra)
+            if prior == "ja":  # a kanji-only row of a Japanese batch: Japanese, not Chinese
+                for i in list(langs):
+                    if langs[i] in ("zh", "zh-TW") and detect_language(prepared[i][0], prior).method == "prior":
+                        langs[i] = "ja"
+                        prepared[i][1].append("Han characters without kana, in a batch that is mostly Japanese: "
+                                              "analysed as Japanese.")
         else:
             langs = {i: language for i in prepared}
         groups: dict[str, list[int]] = {}

@@ -41,7 +41,7 @@ class LanguageGuess:
     Attributes:
         code: ISO 639-1 code (``"en"``, ``"ja"``...) or ``"und"`` when nothing could be detected.
         score: confidence in [0, 1] (script share, or lingua's confidence).
-        method: ``"script"``, ``"lingua"`` or ``"default"``.
+        method: ``"script"``, ``"lingua"``, ``"prior"`` (the batch's language) or ``"default"``.
         notices: explanations for the user (short text, assumption made).
     """
 
@@ -65,11 +65,34 @@ _LINGUA_CODES = {"ENGLISH": "en", "SPANISH": "es", "FRENCH": "fr", "GERMAN": "de
                  "ITALIAN": "it", "PORTUGUESE": "pt"}
 
 
-def detect_language(text: str) -> LanguageGuess:
+def language_prior(texts) -> str | None:
+    """The language a batch is written in, to settle rows that script alone cannot.
+
+    Returns ``"ja"`` when at least half of the texts that contain Han characters or kana
+    also contain kana (so the batch is Japanese and its kanji-only rows, such as
+    （注）正味損害率＝（正味支払保険金＋損害調査費）÷正味収入保険料, are Japanese too); else ``None``.
+
+    Args:
+        texts: the batch's texts (``None``/non-strings are skipped).
+    """
+    cjk = kana = 0
+    for t in texts:
+        if not isinstance(t, str):
+            continue
+        has_kana = bool(_KANA.search(t))
+        if has_kana or _HAN.search(t):
+            cjk += 1
+            kana += has_kana
+    return "ja" if cjk and kana * 2 >= cjk else None
+
+
+def detect_language(text: str, prior: str | None = None) -> LanguageGuess:
     """Guess the language of ``text`` offline.
 
     Args:
         text: any string.
+        prior: the batch's language from :func:`language_prior` (``"ja"`` or ``None``): a
+            Han-only text of 20+ characters is then Japanese, with a notice, not Chinese.
 
     Returns:
         A :class:`LanguageGuess`; ``code`` is ``"und"`` when the text has no letters.
@@ -91,6 +114,10 @@ def detect_language(text: str) -> LanguageGuess:
     top = max(counts, key=counts.get)
     share = counts[top] / letters
     if top == "cjk":
+        if han >= MIN_DETECT_CHARS and prior == "ja":
+            return LanguageGuess("ja", share * 0.5, "prior",
+                                 ["Han characters without kana, in a batch that is mostly Japanese: "
+                                  "analysed as Japanese."])
         if han >= MIN_DETECT_CHARS:
             return LanguageGuess("zh", share, "script",
                                  ["Han characters without kana: detected as Chinese. "

@@ -93,7 +93,7 @@ import time
 import unicodedata
 
 from core.errors import DataError
-from core.sentiment.base import (SentimentBackend, SentimentResult, SUPPORTED_LANGUAGES, check_text,
+from core.sentiment.base import (SentimentBackend, SentimentResult, SUPPORTED_LANGUAGES, check_text, limit_text,
                                  label_of, scores_from_evidence)
 from core.sentiment.language import detect_language
 
@@ -355,8 +355,8 @@ class LocalBackend(SentimentBackend):
                 auto-detected non-Latin one (Korean, Arabic, Hindi, Chinese).
         """
         start = time.perf_counter()
-        text = check_text(text)
-        notices: list[str] = []
+        text, cut = limit_text(check_text(text))
+        notices: list[str] = [cut] if cut else []
         lang = (language or "auto").strip()
         if lang == "auto":
             guess = detect_language(text)

@@ -1,13 +1,20 @@
 """``python -m core compare``: the Data & Models comparison without the UI.
 
-Example::
+Examples::
 
     python -m core compare --data ../shared/data/titanic/train.csv --target Survived --json out.json
+    python -m core compare --data telco.csv --target Churn --exclude customerID \
+        --save-model churn.skops --workspace churn.zip
+    python -m core predict --model churn.skops --data new_customers.csv --out predictions.csv
 
-Prints the column table summary, notices and the leaderboard; ``--json`` writes
-the schema described in :func:`core.tabular.compare.result_to_json`, including
-``shap.top_features`` of the best model. Bad input: exit status 2 and one
-``error: ...`` line (handled by :mod:`core.cli`).
+``compare`` prints the column table summary, notices and the leaderboard; ``--json``
+writes the schema described in :func:`core.tabular.compare.result_to_json`, including
+``shap.top_features`` of the best model; ``--save-model`` writes the best (or
+``--model-key``) model as a skops file (:mod:`core.tabular.scoring`); ``--workspace``
+writes a workspace the app opens (:mod:`core.workspace`). ``predict`` scores a table
+with a saved model and writes the predictions (and class probabilities) as a
+formula-safe CSV. Bad input: exit status 2 and one ``error: ...`` line (handled by
+:mod:`core.cli`).
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ import time
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.export import to_json_bytes
+from core.export import check_outputs, to_json_bytes, write_atomic
 from core.io import load_table
 from core.numbers import format_count, format_mean_std, format_seconds, format_value
+from core.settings import settings
 from core.tabular.compare import (
     DEFAULT_FOLDS,
     METRICS,
@@ -54,8 +62,40 @@ def register(subparsers) -> None:
     p.add_argument("--no-shap", action="store_true", help="skip the SHAP explanation of the best model")
     p.add_argument("--shap-rows", type=int, default=200, metavar="N", help="rows explained by SHAP at most")
     p.add_argument("--json", metavar="OUT", help="write the full result as JSON to this file")
-    p.add_argument("--seed", type=int, default=0, help="random seed for splits and models")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed for splits and models (0 to 2**32-1)")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="COL",
+                   help="columns to leave out of the features (e.g. one that leaks the target)")
+    p.add_argument("--save-model", metavar="OUT.skops",
+                   help="save the best model (or --model-key) as a skops file for `predict`")
+    p.add_argument("--model-key", metavar="KEY", choices=list(MODELS),
+                   help=f"the model --save-model saves (default: the best): {', '.join(MODELS)}")
+    p.add_argument("--workspace", metavar="OUT.zip", help="save the table and comparison as a workspace the app "
+                                                           "opens ('Open workspace')")
     p.set_defaults(func=run)
+
+    q = subparsers.add_parser(
+        "predict", help="score a table with a model saved by compare --save-model (or the page's Download model)",
+        description="Predict every row of a table with a saved model; write the predictions (and the class "
+                    "probabilities for classification) as CSV. Columns the model does not use are ignored; a "
+                    "missing column is an error that names it.",
+    )
+    q.add_argument("--model", required=True, metavar="PATH", help="a .skops model saved by Crossroads")
+    q.add_argument("--data", required=True, metavar="PATH", help="CSV/TSV/TXT, Excel, Parquet or JSON Lines file")
+    q.add_argument("--out", required=True, metavar="OUT.csv", help="where to write the predictions (CSV)")
+    q.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    q.add_argument("--na-values", nargs="+", default=[], metavar="V", help="extra missing-value markers")
+    q.set_defaults(func=run_predict)
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a whole number NumPy and scikit-learn accept (0 to 2**32 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, not {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"--seed must be between 0 and {2**32 - 1:,} (2**32 - 1), not {value:,}")
+    return value
 
 
 def format_leaderboard(result) -> str:
@@ -87,11 +127,20 @@ def run(args: argparse.Namespace) -> int:
     """Run ``compare``; returns 0. Errors propagate as :class:`core.errors.CrossroadsError` (exit 2)."""
     if args.folds < 2:
         raise ConfigError(f"--folds must be at least 2, not {args.folds}.")
+    if args.folds > settings.max_folds:
+        raise settings.limit_error("max_folds", f"--folds {args.folds:,} was asked")
+    if args.max_rows is not None and args.max_rows < 20:
+        raise ConfigError(f"--max-rows must be at least 20, not {args.max_rows}.")
+    check_outputs({"--json": args.json}, {"--data": args.data})
+    # With --max-rows the sample is drawn while reading (same seed): a large file is never held whole.
     table = load_table(Path(args.data), sheet=args.sheet, header=not args.no_header,
-                       column_names=args.column_names, na_values=args.na_values)
+                       column_names=args.column_names, na_values=args.na_values, max_rows=args.max_rows,
+                       seed=args.seed)
     print(table.summary())
     for note in table.notes:
         print(f"  note: {note}")
+    if args.model_key and args.models and args.model_key not in args.models:
+        raise ConfigError(f"--model-key {args.model_key} is not among --models ({', '.join(args.models)}).")
     started = time.perf_counter()
 
     def on_result(r, done: int, total: int) -> None:  # each model's row as soon as its folds are done
@@ -103,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = compare_models(table.frame, args.target, task=args.task, folds=args.folds,
                             models=args.models, random_state=args.seed, max_rows=args.max_rows,
-                            on_result=on_result, on_progress=on_progress)
+                            exclude=args.exclude, on_result=on_result, on_progress=on_progress)
     schema = result.schema
     used = len(schema.feature_columns)
     print(f"\ntask: {result.task} ({schema.task_reason}); target: {schema.target}; rows used: {format_count(schema.n_rows)}"
@@ -134,6 +183,42 @@ def run(args: argparse.Namespace) -> int:
         out = result_to_json(result, shap_top, shap_info)
         out["source"] = {"file": table.name, "format": table.file_format, "encoding": table.encoding,
                          "delimiter": table.delimiter, "notes": table.notes}
-        Path(args.json).write_bytes(to_json_bytes(out))
+        write_atomic(args.json, to_json_bytes(out))
         print(f"\nJSON written to {args.json}")
+    if args.save_model:
+        from core.tabular.scoring import model_from_comparison, save_model
+
+        model = model_from_comparison(result, args.model_key)
+        size = save_model(model, args.save_model)
+        print(f"model {model.label} ({model.key}) written to {args.save_model} ({size / 2**20:,.1f} MB, skops); "
+              f"fitted on {len(result.y_train):,} training rows")
+    if args.workspace:
+        from core.workspace import Workspace, save_workspace
+        from core.workspace.sections import add_comparison
+
+        ws = Workspace()
+        add_comparison(ws, table, result)
+        size = save_workspace(ws, args.workspace)
+        print(f"workspace written to {args.workspace} ({size / 2**20:,.2f} MB); open it in the app with "
+              "'Open workspace'")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Run ``predict``; returns 0. Errors propagate as :class:`core.errors.CrossroadsError` (exit 2)."""
+    from core.export import to_csv_bytes
+    from core.tabular.scoring import load_model, score_table
+
+    model = load_model(Path(args.model))
+    table = load_table(Path(args.data), sheet=args.sheet, na_values=args.na_values)
+    print(table.summary())
+    scored = score_table(model, table.frame)
+    for note in scored.notes:
+        print(f"  note: {note}")
+    Path(args.out).write_bytes(to_csv_bytes(scored.frame))
+    counts = scored.frame[scored.prediction_column].value_counts() if model.task == "classification" else None
+    print(f"{len(scored.frame):,} rows scored with {model.label} ({model.task}, target {model.target!r}); "
+          f"predictions written to {args.out}")
+    if counts is not None:
+        print("  predicted: " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
     return 0

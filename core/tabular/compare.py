@@ -82,6 +82,62 @@ ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass
+class ComparisonSettings:
+    """Everything besides the table that decides a comparison's numbers.
+
+    The same table and settings give the same folds, hold-out split, fitted models
+    and metrics: a saved workspace rebuilds its models from them
+    (:func:`restore_comparison`).
+
+    Attributes:
+        target: the column to predict.
+        task: as requested: ``"auto"``, ``"classification"`` or ``"regression"``.
+        models: ``{model key: hyperparameters}`` compared, in order.
+        folds: requested K (fold 1 is also the hold-out view).
+        random_state: seed of the splits and the models.
+        max_rows: row sample size, or ``None`` for every row.
+        exclude: feature columns left out by the user.
+    """
+
+    target: str
+    task: str = "auto"
+    models: dict[str, dict] = field(default_factory=dict)
+    folds: int = DEFAULT_FOLDS
+    random_state: int = 0
+    max_rows: int | None = None
+    exclude: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the attributes above."""
+        return {"target": self.target, "task": self.task,
+                "models": {k: dict(v) for k, v in self.models.items()}, "folds": self.folds,
+                "random_state": self.random_state, "max_rows": self.max_rows, "exclude": list(self.exclude)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ComparisonSettings":
+        """Settings from :meth:`to_dict` output, type-checked (a ``test_size`` of records written
+        before the hold-out view became fold 1 is ignored).
+
+        Raises:
+            ConfigError: a field is missing or has the wrong type.
+        """
+        try:
+            models = data.get("models") or {}
+            if not isinstance(models, Mapping) or not all(isinstance(v, Mapping) for v in models.values()):
+                raise TypeError("models")
+            exclude = data.get("exclude") or []
+            if not isinstance(exclude, list):
+                raise TypeError("exclude")
+            max_rows = data.get("max_rows")
+            return cls(target=str(data["target"]), task=str(data.get("task", "auto")),
+                       models={str(k): dict(v) for k, v in models.items()}, folds=int(data.get("folds", DEFAULT_FOLDS)),
+                       random_state=int(data.get("random_state", 0)),
+                       max_rows=None if max_rows is None else int(max_rows), exclude=[str(c) for c in exclude])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"the saved comparison settings are invalid ({exc}).") from None
+
+
+@dataclass
 class Holdout:
     """Predictions of one model on the held-out rows (cross-validation fold 1).
 
@@ -148,6 +204,7 @@ class ComparisonResult:
         y_train, y_test: their encoded targets.
         warnings: notices (plain sentences) for the user.
         seconds: total wall-clock seconds.
+        settings: the :class:`ComparisonSettings` that produced it.
     """
 
     schema: TableSchema
@@ -162,6 +219,7 @@ class ComparisonResult:
     y_test: np.ndarray
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    settings: ComparisonSettings | None = None
 
     @property
     def best(self) -> ModelResult:
@@ -207,9 +265,14 @@ def plan_folds(y: np.ndarray, task: str, folds: int) -> tuple[int, list[str]]:
 
     Raises:
         ConfigError: ``folds`` < 2.
+        LimitError: ``folds`` above ``settings.max_folds`` (``CROSSROADS_MAX_FOLDS``, default 20).
     """
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, not {folds}.")
+    from core.settings import settings
+
+    if folds > settings.max_folds:
+        raise settings.limit_error("max_folds", f"{folds:,} folds were asked")
     n = len(y)
     k = min(folds, n // 2)
     notices = []
@@ -377,6 +440,7 @@ def compare_models(
     on_progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
     max_rows: int | None = None,
+    exclude: Sequence[str] = (),
     n_jobs: int | None = None,
 ) -> ComparisonResult:
     """Cross-validate several models on ``df`` to predict ``target``; keep fold 1 as the hold-out view.
@@ -407,15 +471,30 @@ def compare_models(
             not rank).
         max_rows: when the table has more rows, a random sample of this many rows
             (seeded by ``random_state``) is used, with a notice; ``None`` = every row.
+        exclude: feature columns to leave out (e.g. one that leaks the target).
         n_jobs: worker threads; default :data:`CV_JOBS` (the machine's cores).
 
     Returns:
         A :class:`ComparisonResult`, models sorted best first by :data:`PRIMARY_METRIC`.
 
     Raises:
-        DataError: a bad target (see :func:`core.tabular.schema.infer_schema`).
+        DataError: a bad target or ``exclude`` name (see :func:`core.tabular.schema.infer_schema`).
         ConfigError: unknown model, bad hyperparameter, ``folds`` < 2, ``max_rows`` < 20.
+        LimitError: ``folds`` above ``settings.max_folds`` (see :func:`plan_folds`).
     """
+    settings = ComparisonSettings(target=target, task=task, models={}, folds=folds,
+                                  random_state=random_state, max_rows=max_rows, exclude=list(exclude))
+    return _compare(df, settings, models, on_progress, saved=None, on_result=on_result, n_jobs=n_jobs)
+
+
+def _compare(df: pd.DataFrame, settings: ComparisonSettings, models, on_progress: ProgressCallback | None,
+             saved: Mapping[str, Mapping[str, Any]] | None, on_result: ResultCallback | None = None,
+             n_jobs: int | None = None) -> ComparisonResult:
+    """:func:`compare_models` on ``settings``; with ``saved`` (``{key: model record}``) the cross-validation
+    is not re-run: its figures are taken from the records and only each model's fold-1 (hold-out)
+    pipeline is fitted."""
+    target, task, folds = settings.target, settings.task, settings.folds
+    random_state, max_rows = settings.random_state, settings.max_rows
     start = time.perf_counter()
     sample_note = None
     if max_rows is not None:
@@ -425,7 +504,7 @@ def compare_models(
             sample_note = (f"A random sample of {max_rows:,} of the {len(df):,} rows was used "
                            "(raise the row limit to use more).")
             df = df.sample(n=max_rows, random_state=random_state)
-    schema = infer_schema(df, target, task=task)
+    schema = infer_schema(df, target, task=task, exclude=settings.exclude)
     if sample_note:
         schema.warnings.insert(0, sample_note)
     task = schema.task
@@ -462,12 +541,16 @@ def compare_models(
     tr_idx, te_idx = splits[0]
     prep = _FoldPreprocessing(schema, X, splits, y)
 
-    # cheap models first, so the first leaderboard rows come within seconds
+    settings.models = {key: dict(params) for key, params in chosen.items()}
+    # cheap models first, so the first leaderboard rows come within seconds; a saved comparison
+    # only refits fold 1 (the hold-out view): its cross-validation figures are the saved ones
     order = sorted(chosen, key=lambda key: (MODELS[key].relative_cost, list(chosen).index(key)))
-    tasks = [(key, f) for key in order for f in range(k)]
+    fold_ids = range(k) if saved is None else [0]
+    tasks = [(key, f) for key in order for f in fold_ids]
     total = len(tasks)
     if on_progress is not None:
-        on_progress(0.0, f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y):,} rows...")
+        on_progress(0.0, f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y):,} rows..."
+                    if saved is None else f"Rebuilding {len(chosen)} model(s) on {len(tr_idx):,} training rows...")
     outcomes: dict[str, list[_FoldOutcome]] = {key: [] for key in chosen}
     results: list[ModelResult] = []
     jobs = max(1, min(n_jobs or CV_JOBS, total))
@@ -485,9 +568,12 @@ def compare_models(
             label = MODELS[out.key].label
             n_done = len(outcomes[out.key])
             if on_progress is not None:
-                on_progress(min(1.0, done / total), f"{label}: {n_done}/{k} folds done ({out.fit_seconds:.2f} s fit)")
-            if n_done == k:
-                res = _model_result(out.key, chosen[out.key], outcomes[out.key], task, n_classes, y[te_idx])
+                on_progress(min(1.0, done / total),
+                            f"{label}: {n_done}/{k} folds done ({out.fit_seconds:.2f} s fit)" if saved is None
+                            else f"{label}: hold-out model rebuilt")
+            if n_done == len(fold_ids):
+                res = _model_result(out.key, chosen[out.key], outcomes[out.key], task, n_classes, y[te_idx],
+                                    None if saved is None else saved[out.key])
                 results.append(res)
                 if on_result is not None:
                     on_result(res, len(results), len(chosen))
@@ -499,15 +585,22 @@ def compare_models(
     if on_progress is not None:
         on_progress(1.0, "Done.")
     return ComparisonResult(schema, task, list(schema.classes), k, primary, results, X.iloc[tr_idx],
-                            X.iloc[te_idx], y[tr_idx], y[te_idx], notices, time.perf_counter() - start)
+                            X.iloc[te_idx], y[tr_idx], y[te_idx], notices, time.perf_counter() - start, settings)
 
 
 def _model_result(key: str, params: dict, outs: list[_FoldOutcome], task: str, n_classes: int,
-                  y_test: np.ndarray) -> ModelResult:
-    """Aggregate one model's fold outcomes (any order) into a :class:`ModelResult`."""
+                  y_test: np.ndarray, record: Mapping[str, Any] | None = None) -> ModelResult:
+    """Aggregate one model's fold outcomes (any order) into a :class:`ModelResult`; with a saved
+    ``record``, the cross-validation figures are the record's and ``outs`` holds fold 1 only."""
     outs = sorted(outs, key=lambda o: o.fold)
     spec = MODELS[key]
-    fold_scores = {m: [o.scores[m] for o in outs] for m in METRICS[task]}
+    if record is None:
+        fold_scores = {m: [o.scores[m] for o in outs] for m in METRICS[task]}
+        fit_s = float(np.mean([o.fit_seconds for o in outs]))
+        predict_s = float(np.mean([o.predict_seconds for o in outs]))
+    else:
+        fold_scores = {m: [float(v) for v in vals] for m, vals in record["fold_metrics"].items()}
+        fit_s, predict_s = float(record["fit_seconds"]), float(record["predict_seconds"])
     agg = {}
     for m, vals in fold_scores.items():
         arr = np.asarray(vals, dtype=float)
@@ -516,10 +609,8 @@ def _model_result(key: str, params: dict, outs: list[_FoldOutcome], task: str, n
                   "std": float(ok.std()) if ok.size else float("nan")}
     first = outs[0]
     holdout = Holdout(y_test, first.y_pred, first.proba, dict(first.scores))
-    return ModelResult(key, spec.label, params, agg, fold_scores,
-                       float(np.mean([o.fit_seconds for o in outs])),
-                       float(np.mean([o.predict_seconds for o in outs])), holdout, first.pipeline, spec.baseline,
-                       task)
+    return ModelResult(key, spec.label, params, agg, fold_scores, fit_s, predict_s, holdout, first.pipeline,
+                       spec.baseline, task)
 
 
 def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
@@ -566,6 +657,7 @@ def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
         "best_model_key": best.key,
         "shap": {"top_features": shap_top or [], **(shap_info or {})},
         "seconds": result.seconds,
+        "settings": result.settings.to_dict() if result.settings else None,
     }
 
 
@@ -590,6 +682,127 @@ def shap_summary(shap_result, model: ModelResult, class_index: int | None = None
             "grouped": shap_result.grouped, "class_index": class_index,
             "caption": shap_result.caption(class_index)}
     return shap_result.top_features(k, class_index), info
+
+
+#: Version of the record written by :func:`comparison_to_record`. Version 2: the hold-out view is
+#: cross-validation fold 1 (version 1 held out a separate 20% split).
+RECORD_VERSION = 2
+#: Largest absolute difference allowed between a saved and a rebuilt hold-out metric.
+RESTORE_TOLERANCE = 1e-9
+
+
+def comparison_to_record(result: ComparisonResult) -> dict[str, Any]:
+    """The comparison as JSON-ready data from which :func:`restore_comparison` rebuilds it.
+
+    Fitted models are not in it: they are rebuilt from the table and ``settings``.
+
+    Returns:
+        ``{"record_version", "settings", "summary", "models"}`` where ``summary`` is
+        :func:`result_to_json` and ``models`` is ``[{key, label, params, baseline, metrics,
+        fold_metrics, fit_seconds, predict_seconds, holdout: {metrics, y_pred}}]`` in
+        leaderboard order (``y_pred``: hold-out predictions, class indices or numbers).
+
+    Raises:
+        ConfigError: the result has no settings (it was not made by :func:`compare_models`).
+    """
+    if result.settings is None:
+        raise ConfigError("this comparison has no settings to save; run it with compare_models.")
+    models = [{
+        "key": r.key, "label": r.label, "params": r.params, "baseline": r.baseline,
+        "metrics": r.metrics, "fold_metrics": r.fold_metrics,
+        "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds,
+        "holdout": {"metrics": r.holdout.metrics, "y_pred": np.asarray(r.holdout.y_pred).tolist()},
+    } for r in result.results]
+    return {"record_version": RECORD_VERSION, "settings": result.settings.to_dict(),
+            "summary": result_to_json(result), "models": models}
+
+
+@dataclass
+class RestoreCheck:
+    """How a rebuilt comparison compares with the saved one.
+
+    Attributes:
+        matches: ``True`` when every hold-out prediction and metric is the same.
+        differences: plain sentences, one per difference (empty when it matches).
+        seconds: wall-clock seconds the rebuild took.
+    """
+
+    matches: bool
+    differences: list[str]
+    seconds: float
+
+
+def _same(a: float, b: float) -> bool:
+    a, b = float(a), float(b)
+    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= RESTORE_TOLERANCE
+
+
+def restore_comparison(df: pd.DataFrame, record: Mapping[str, Any],
+                       on_progress: ProgressCallback | None = None) -> tuple[ComparisonResult, RestoreCheck]:
+    """Rebuild a saved comparison: refit each model on the same rows with the same seed, and check it.
+
+    Cross-validation figures come from ``record``; each model's fold-1 (hold-out) pipeline is
+    fitted again (one fit per model, not K) and its hold-out predictions and metrics are
+    compared with the saved ones.
+
+    Args:
+        df: the same table the comparison ran on (rows x columns).
+        record: from :func:`comparison_to_record` (e.g. read from a workspace).
+        on_progress: as in :func:`compare_models`.
+
+    Returns:
+        ``(result, check)``: the :class:`ComparisonResult` with fitted pipelines, and a
+        :class:`RestoreCheck` saying whether it matches what was saved.
+
+    Raises:
+        ConfigError: the record is malformed or of a newer version.
+        DataError: the table no longer fits the settings (e.g. the target is gone).
+    """
+    try:
+        version = int(record.get("record_version", 0))
+        models = {str(m["key"]): m for m in record["models"]}
+        order = [str(m["key"]) for m in record["models"]]
+        for m in models.values():
+            m["fold_metrics"], m["metrics"], m["holdout"]["metrics"], m["holdout"]["y_pred"]  # noqa: B018
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"the saved comparison is incomplete ({exc}); it cannot be rebuilt.") from None
+    if version > RECORD_VERSION:
+        raise ConfigError(f"the saved comparison has record version {version}; this Crossroads reads up to "
+                          f"{RECORD_VERSION}. Update Crossroads to open it.")
+    settings = ComparisonSettings.from_dict(record.get("settings") or {})
+    start = time.perf_counter()
+    result = _compare(df, settings, {k: settings.models.get(k, {}) for k in order}, on_progress, saved=models)
+    differences: list[str] = []
+    if version < 2:
+        differences.append("Saved by an earlier Crossroads that held out a separate 20% split; the models were "
+                           "rebuilt on cross-validation fold 1 instead, so the test-split charts show fold 1. "
+                           "The cross-validation figures are the saved ones.")
+    for r in result.results:
+        saved = models[r.key]
+        r.metrics = {m: {"mean": float(v["mean"]), "std": float(v["std"])} for m, v in saved["metrics"].items()}
+        r.fit_seconds, r.predict_seconds = float(saved["fit_seconds"]), float(saved["predict_seconds"])
+        if version < 2:
+            continue
+        y_saved = np.asarray(saved["holdout"]["y_pred"])
+        y_now = np.asarray(r.holdout.y_pred)
+        if y_saved.shape != y_now.shape:
+            differences.append(f"{r.label}: {len(y_now)} hold-out rows now, {len(y_saved)} when saved.")
+            continue
+        same = (y_saved == y_now) if result.task == "classification" else np.isclose(
+            y_saved.astype(float), y_now.astype(float), rtol=0, atol=RESTORE_TOLERANCE)
+        if not np.all(same):
+            differences.append(f"{r.label}: {int((~same).sum())} of {len(same)} hold-out predictions differ.")
+        for m, v in saved["holdout"]["metrics"].items():
+            if m in r.holdout.metrics and not _same(v, r.holdout.metrics[m]):
+                differences.append(f"{r.label}: hold-out {METRICS[result.task].get(m, (m,))[0]} "
+                                   f"{r.holdout.metrics[m]:.6g} now, {float(v):.6g} when saved.")
+    # leaderboard order as saved (the CV figures are the saved ones)
+    rank = {k: i for i, k in enumerate(order)}
+    result.results.sort(key=lambda r: rank[r.key])
+    seconds = time.perf_counter() - start
+    summary = record.get("summary") or {}
+    result.seconds = float(summary.get("seconds", result.seconds) or result.seconds)
+    return result, RestoreCheck(not differences, differences, seconds)
 
 
 def explain_model(result: ComparisonResult, key: str | None = None, *, max_explain_rows: int = 300,

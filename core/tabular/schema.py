@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -248,13 +249,21 @@ def _detect_task(y: pd.Series) -> tuple[str, str]:
     return "regression", f"the target is numeric with {n_unique} distinct values"
 
 
-def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto") -> TableSchema:
+#: Reason given for a column the user left out (the page's "use" box, the CLI's ``--exclude``).
+EXCLUDED_REASON = "left out by you (not used as a feature)"
+
+
+def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto",
+                 exclude: Sequence[str] = ()) -> TableSchema:
     """Infer column types, check the target and decide the task.
 
     Args:
         df: the table (rows x columns); not modified.
         target: name of the column to predict.
         task: ``"auto"`` (detect), ``"classification"`` or ``"regression"``.
+        exclude: feature columns the user leaves out (e.g. a column that leaks the
+            target): they keep their inferred type, get action ``"dropped"`` and the
+            reason :data:`EXCLUDED_REASON`, and are not checked for leakage.
 
     Returns:
         A :class:`TableSchema`. Rows with a missing target are counted in
@@ -264,7 +273,8 @@ def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto") -> TableS
     Raises:
         DataError: unknown target column, target entirely missing, only one class,
             too many classes, non-numeric target for regression, fewer than
-            :data:`MIN_ROWS` usable rows, or no usable feature column.
+            :data:`MIN_ROWS` usable rows, no usable feature column, or an ``exclude``
+            name that is not a column (or is the target).
         ValueError: ``task`` is not one of ``auto``, ``classification``, ``regression``.
     """
     if task not in ("auto", *TASKS):
@@ -272,6 +282,14 @@ def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto") -> TableS
     if target not in df.columns:
         names = ", ".join(map(str, list(df.columns)[:20])) + (" ..." if df.shape[1] > 20 else "")
         raise DataError(f"unknown target column {target!r}. Pick one of the table's columns: {names}.")
+    excluded = list(dict.fromkeys(str(c) for c in exclude))
+    unknown = [c for c in excluded if c not in {str(x) for x in df.columns}]
+    if unknown:
+        raise DataError(f"cannot leave out {', '.join(map(repr, unknown))}: no such column. "
+                        f"The columns are: {', '.join(map(str, list(df.columns)[:20]))}"
+                        + (" ..." if df.shape[1] > 20 else "") + ".")
+    if target in excluded:
+        raise DataError(f"{target!r} is the column to predict, so it cannot be left out of the features.")
     y_all = df[target]
     if isinstance(y_all, pd.DataFrame):
         raise DataError(f"the table has several columns named {target!r}. Rename them so names are unique.")
@@ -328,11 +346,17 @@ def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto") -> TableS
                                       "target", f"the column to predict ({task})",
                                       n_missing, int(y.nunique()), str(yi.dtype)))
             continue
-        columns.append(infer_column_type(df.loc[present, col].rename(col)))
+        info = infer_column_type(df.loc[present, col].rename(col))
+        if str(col) in excluded:
+            info = replace(info, action="dropped", reason=EXCLUDED_REASON)
+        columns.append(info)
     schema = TableSchema(target=target, task=task, task_reason=task_reason, columns=columns,
                          n_rows_total=len(df), n_rows=n_rows, n_dropped_missing_target=n_missing,
                          n_dropped_rare_class=n_dropped_rare, classes=classes, warnings=notices)
     if not schema.feature_columns:
+        if excluded:
+            raise DataError("no feature column is left: every other column is left out, empty, constant or an "
+                            "identifier. Use at least one column again.")
         raise DataError("no usable feature column: every other column is empty, constant or an identifier. "
                         "Add columns that describe the rows.")
     if task == "regression":
@@ -341,8 +365,12 @@ def infer_schema(df: pd.DataFrame, target: str, *, task: str = "auto") -> TableS
             x = pd.to_numeric(df.loc[present, name], errors="coerce").astype(float)
             if x.notna().sum() > 2 and x.std() > 0 and abs(float(yn.corr(x))) > 0.99:
                 notices.append(f"{name!r} is almost the target itself (correlation {abs(yn.corr(x)):.3f}); "
-                               "if it is not known when you predict, leave it out (possible leakage).")
-    dropped = [c.name for c in columns if c.action == "dropped"]
+                               "if it is not known when you predict, leave it out: untick 'use' in the column table, "
+                               "or --exclude on the command line (possible leakage).")
+    if excluded:
+        notices.append(f"{len(excluded)} column(s) left out by you: {', '.join(excluded[:10])}"
+                       + (" ..." if len(excluded) > 10 else "") + ".")
+    dropped = [c.name for c in columns if c.action == "dropped" and c.name not in excluded]
     if dropped:
         notices.append(f"{len(dropped)} column(s) not used: {', '.join(dropped[:10])}"
                        + (" ..." if len(dropped) > 10 else "") + " (see the column table for why).")

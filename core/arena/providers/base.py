@@ -35,6 +35,8 @@ __all__ = [
     "ProviderStatus",
     "ResponseStream",
     "validate_messages",
+    "validate_labels",
+    "label_json_schema",
 ]
 
 
@@ -177,6 +179,42 @@ def validate_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
     return out
 
 
+def validate_labels(labels: Sequence[str]) -> list[str]:
+    """Check the label set of :meth:`LLMProvider.choose` and return it without duplicates.
+
+    Args:
+        labels: the allowed raw label keys, e.g. ``["card_arrival", "返金"]``.
+
+    Returns:
+        The labels in their first-seen order, each once.
+
+    Raises:
+        ConfigError: not a sequence of strings, an empty or blank label, or
+            fewer than two distinct labels.
+    """
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise ConfigError("labels must be a list of label strings, e.g. ['billing', 'delivery'].")
+    out: list[str] = []
+    for i, lab in enumerate(labels):
+        if not isinstance(lab, str):
+            raise ConfigError(f"label {i} must be text, got {type(lab).__name__}.")
+        if not lab.strip():
+            raise ConfigError(f"label {i} is empty: every label needs a name.")
+        if lab not in out:
+            out.append(lab)
+    if len(out) < 2:
+        raise ConfigError(f"give at least two different labels to choose from, got {out!r}.")
+    return out
+
+
+def label_json_schema(labels: Sequence[str]) -> dict[str, Any]:
+    """JSON Schema of the answer ``{"label": <one of labels>}`` (OpenAI ``response_format``, Bedrock tool input)."""
+    return {"type": "object",
+            "properties": {"label": {"type": "string", "enum": list(labels),
+                                     "description": "The one label key that fits the request."}},
+            "required": ["label"], "additionalProperties": False}
+
+
 def check_generation_params(max_tokens: int, temperature: float | None) -> None:
     """Validate ``max_tokens`` (positive int) and ``temperature`` (``None`` or 0-2).
 
@@ -194,7 +232,9 @@ class LLMProvider(ABC):
 
     Subclasses set :attr:`name` (``"bedrock"``, ``"openai"``, ``"local"``),
     :attr:`description` (one paragraph for the UI) and :attr:`model_id`, and
-    implement :meth:`_generate`, :meth:`_stream` and :meth:`list_models`.
+    implement :meth:`_generate`, :meth:`_stream` and :meth:`list_models`;
+    those that can constrain their output to a label set also implement
+    :meth:`_choose` (and declare ``constrained_choice`` in their registry entry).
     """
 
     name: str = ""
@@ -245,6 +285,67 @@ class LLMProvider(ABC):
     def list_models(self) -> list[str]:
         """Model IDs this provider can use (may call the configured endpoint)."""
 
+    def choose(self, system: str, messages: Sequence[Message], labels: Sequence[str], *,
+               max_tokens: int = 48, temperature: float | None = 0.0) -> LLMResponse:
+        """Answer with one label of ``labels``, constrained to that set where the provider can.
+
+        How each provider constrains the answer: the embedded model masks its
+        tokens to the labels' (or uses a GBNF grammar), an OpenAI-compatible
+        server gets a JSON-schema ``response_format`` whose ``label`` is an
+        ``enum``, Bedrock gets a ``choose_label`` tool whose ``label`` is an
+        ``enum`` and a ``toolChoice`` that forces it where the model allows.
+        A provider without the ``constrained_choice`` capability generates
+        freely. Either way the answer is not checked here: validate it with
+        :func:`core.arena.choice.parse_choice` (an off-list answer is an
+        invalid output, never an exception).
+
+        Args:
+            system: instructions, normally with the label list (humanised names
+                and keys); put it first and keep it identical across queries so
+                prompt caches are reused.
+            messages: as for :meth:`generate`; earlier user/assistant pairs may be
+                worked examples (user = a query, assistant = its raw label key);
+                the last message is the query.
+            labels: the allowed raw label keys (>= 2 distinct non-empty strings).
+            max_tokens: output token limit (>= 1); leave room for the label (and,
+                for JSON or tool answers, about 15 tokens of structure).
+            temperature: 0 (default) for greedy decoding; ``None`` = the model's
+                default; not sent to Bedrock models that reject it.
+
+        Returns:
+            :class:`LLMResponse` whose ``text`` is the chosen label as the model
+            gave it (or its raw text when it did not use the structure), with
+            tokens, latency (ms) and stop reason as for :meth:`generate`.
+
+        Raises:
+            ConfigError: bad arguments (fewer than two labels, empty transcript...),
+                or a prompt that does not fit a local model's context.
+            ProviderError: the service failed, as for :meth:`generate`.
+        """
+        msgs = validate_messages(messages)
+        check_generation_params(max_tokens, temperature)
+        labs = validate_labels(labels)
+        return self._choose(system, msgs, labs, max_tokens, temperature)
+
+    def effective_temperature(self, temperature: float | None) -> float | None:
+        """The temperature actually sent for a requested one (``None`` when the model takes none)."""
+        return temperature
+
+    def is_local(self) -> bool:
+        """``True`` when nothing leaves this machine (then a call costs 0).
+
+        Default: the ``local`` flag of this provider's registry entry
+        (:class:`~core.arena.providers.registry.ProviderSpec`).
+        """
+        from .registry import PROVIDERS
+
+        spec = PROVIDERS.get(self.name)
+        return bool(spec and spec.local)
+
+    def choice_cache_identity(self) -> dict[str, Any]:
+        """What identifies this provider in a :meth:`choose` cache key (default: :meth:`cache_identity`)."""
+        return self.cache_identity()
+
     def prompt_as_sent(self, system: str, messages: Sequence[Message]) -> str:
         """The prompt exactly as this provider sends it, as text for display.
 
@@ -266,6 +367,11 @@ class LLMProvider(ABC):
     @abstractmethod
     def _stream(self, system: str, messages: list[dict[str, str]], max_tokens: int,
                 temperature: float | None) -> Generator[str, None, LLMResponse]: ...
+
+    def _choose(self, system: str, messages: list[dict[str, str]], labels: list[str], max_tokens: int,
+                temperature: float | None) -> LLMResponse:
+        """Providers without constrained output generate freely; the caller parses the text."""
+        return self._generate(system, messages, max_tokens, temperature)
 
 
 def now_ms() -> float:

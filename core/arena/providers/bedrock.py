@@ -36,9 +36,9 @@ import logging
 import re
 from typing import Any, Generator
 
-from core.errors import ProviderError
+from core.errors import BAD_CREDENTIAL_CODES, ProviderError, aws_credentials_error
 
-from .base import LLMProvider, LLMResponse, now_ms
+from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,65 @@ def accepts_temperature(model_id: str) -> bool:
     return (major, minor) <= LAST_TEMPERATURE_VERSION
 
 
+#: Name of the tool :meth:`BedrockProvider.choose` offers; its input is ``{"label": <enum>}``.
+CHOICE_TOOL = "choose_label"
+_ANY_CLAUDE = re.compile(r"claude-[a-z]+-(\d+)")
+
+
+def choice_tool_mode(model_id: str) -> str | None:
+    """How :meth:`BedrockProvider.choose` sets Converse's ``toolChoice`` for this model.
+
+    The one place that knows which models accept a forced tool:
+
+    * ``"tool"`` (``{"tool": {"name": "choose_label"}}``, the model must call
+      that tool): Claude 3, 3.5 and 3.7 and Claude 4.x (Haiku 4.5, Sonnet
+      4-4.6, Opus 4-4.8), and Amazon Nova. The Bedrock API reference of
+      ``ToolChoice`` says the ``tool`` member is "only supported by Anthropic
+      Claude 3 and Amazon Nova models"
+      (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolChoice.html),
+      written when Claude 3 was the current generation; Anthropic's tool-choice
+      guide forces a named tool on ``claude-sonnet-4-6``
+      (https://platform.claude.com/cookbook/tool-use-tool-choice).
+    * ``"any"`` (``{"any": {}}``, some tool must be called): Mistral Large,
+      which takes ``toolChoice`` but not a named tool (same API reference).
+    * ``"auto"`` (the model may answer in text; the ``enum`` still constrains
+      the tool input): Claude 5 and later. Claude Opus 5.5 and Claude Fable
+      5.1 answer a forced tool (``any`` or a named tool) with HTTP 400
+      ("Forced tool use returns an error",
+      https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5),
+      and Claude Opus 5 has thinking on by default, which Anthropic does not
+      allow together with forced tool use. Also any model not listed here.
+    * ``None``: no tool at all (Claude 2.x and Claude Instant have no tool use
+      on Converse); the label is read from the text.
+
+    A model that still rejects the forced choice (a ``ValidationException``
+    about the tool choice) is retried once with ``"auto"`` and remembered.
+
+    Args:
+        model_id: a model ID, inference-profile ID or ARN.
+
+    Returns:
+        ``"tool"``, ``"any"``, ``"auto"`` or ``None``.
+    """
+    mid = base_model_id(model_id).lower()
+    if "claude" in mid:
+        if re.search(r"claude-(?:v\d|instant)", mid):
+            return None
+        if _OLD_NAMING.search(mid):
+            return "tool"
+        m = _ANY_CLAUDE.search(mid)
+        return "tool" if m and int(m.group(1)) <= 4 else "auto"
+    if mid.startswith("amazon.nova"):
+        return "tool"
+    if mid.startswith("mistral.mistral-large"):
+        return "any"
+    return "auto"
+
+
+def _tool_choice(mode: str) -> dict[str, Any]:
+    return {"tool": {"tool": {"name": CHOICE_TOOL}}, "any": {"any": {}}}.get(mode, {"auto": {}})
+
+
 def _geo_prefix(region: str | None) -> str | None:
     if not region:
         return None
@@ -136,13 +195,49 @@ def _geo_prefix(region: str | None) -> str | None:
     return None
 
 
-def _client_error_parts(exc: Exception) -> tuple[str, str, int]:
+def _client_error_parts(exc: Exception) -> tuple[str, str, int | None]:
+    """``(code, message, retries)``; ``retries`` is botocore's ``RetryAttempts`` (``None`` when not reported)."""
     resp = getattr(exc, "response", None) or {}
     err = resp.get("Error", {}) or {}
     code = str(err.get("Code") or type(exc).__name__)
     message = str(err.get("Message") or "").strip()
-    attempts = int((resp.get("ResponseMetadata") or {}).get("RetryAttempts") or 0)
-    return code, message, attempts
+    retries = (resp.get("ResponseMetadata") or {}).get("RetryAttempts")
+    if retries is None:
+        retries = getattr(exc, "retry_attempts", None)
+    return code, message, int(retries) if retries is not None else None
+
+
+def _stamp_retry_attempts(exception=None, context=None, **_kwargs) -> None:
+    """botocore ``after-call-error`` hook: note on a failed call's exception how many retries botocore made.
+
+    A ``ClientError`` carries ``ResponseMetadata.RetryAttempts``; a connection
+    error (``ConnectionClosedError``, ``ReadTimeoutError``...) carries nothing,
+    so the count is read from the call's retry context (attempts - 1).
+    """
+    attempts = ((context or {}).get("retries") or {}).get("attempt")
+    if exception is not None and attempts:
+        try:
+            exception.retry_attempts = int(attempts) - 1
+        except AttributeError:
+            pass
+
+
+def count_retries(client: Any) -> Any:
+    """Register :func:`_stamp_retry_attempts` on a ``bedrock-runtime`` client (once); returns the client."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is not None:
+        events.register("after-call-error.bedrock-runtime", _stamp_retry_attempts,
+                        unique_id="crossroads-retry-attempts")
+    return client
+
+
+def _retried(retries: int | None, max_attempts: int) -> str:
+    if retries is None:
+        return f"retried by botocore (up to {max_attempts - 1} times)"
+    if retries == 0:
+        return ("not retried (botocore's retry budget is spent after many failures in a row, or the "
+                "error is not retried)")
+    return f"retried {retries} time{'s' if retries != 1 else ''} with backoff"
 
 
 def provider_error_from_boto(exc: Exception, *, model_id: str, region: str | None,
@@ -170,24 +265,33 @@ def provider_error_from_boto(exc: Exception, *, model_id: str, region: str | Non
             code="NoCredentials")
     if isinstance(exc, bex.ProfileNotFound):
         return ProviderError(f"AWS profile not found: {exc}. Check the profile name.", code="ProfileNotFound")
+    if isinstance(exc, (bex.TokenRetrievalError, bex.SSOError)):  # the SSO session has expired
+        return aws_credentials_error(type(exc).__name__, "Amazon Bedrock")
+    retries = getattr(exc, "retry_attempts", None)
     if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError)):
         return ProviderError(
-            f"Could not reach Amazon Bedrock in {region or 'the default region'} after "
-            f"{max_attempts} attempts (retried): check the network and the region.",
+            f"Could not reach Amazon Bedrock in {region or 'the default region'}; "
+            f"{_retried(retries, max_attempts)}: check the network and the region.",
             retryable=True, code="EndpointConnectionError")
     if isinstance(exc, bex.ReadTimeoutError):
         return ProviderError(
-            f"Bedrock did not answer in time for {where} (read timeout, retried): "
-            "lower max tokens or try again.", retryable=True, code="ReadTimeout")
+            f"Bedrock did not answer in time for {where} (read timeout); {_retried(retries, max_attempts)}. "
+            "Lower max tokens or try again.", retryable=True, code="ReadTimeout")
+    if isinstance(exc, (bex.HTTPClientError, bex.ConnectionError)):  # ConnectionClosedError, a proxy, TLS...
+        return ProviderError(
+            f"The connection to Amazon Bedrock broke for {where} ({type(exc).__name__}); "
+            f"{_retried(retries, max_attempts)}. Try again; a batch moves on to the next query.",
+            retryable=True, code=type(exc).__name__)
     if isinstance(exc, bex.ClientError):
         code, message, attempts = _client_error_parts(exc)
         detail = f" AWS said: {message}" if message else ""
         if code in RETRIED_CODES:
-            retries = attempts if attempts else max_attempts - 1
             return ProviderError(
-                f"{RETRIED_CODES[code]} ({code}) for {where}; retried {retries} times with backoff "
+                f"{RETRIED_CODES[code]} ({code}) for {where}; {_retried(attempts, max_attempts)} "
                 "and it still failed. Wait a minute and try again, or lower the batch size / "
                 "ask for a higher quota.", retryable=True, code=code)
+        if code in BAD_CREDENTIAL_CODES:
+            return aws_credentials_error(code, "Amazon Bedrock")
         if code == "ModelTimeoutException":
             return ProviderError(
                 f"The model took too long to answer (ModelTimeoutException) for {where}. "
@@ -291,7 +395,7 @@ class BedrockProvider(LLMProvider):
                                                region=self.region, max_attempts=self.max_attempts)
             self._client = self._boto_session().client("bedrock-runtime", region_name=self.region,
                                                        config=self._config())
-        return self._client
+        return count_retries(self._client)
 
     def control_client(self):
         """The ``bedrock`` control-plane client used for model listing (1 attempt, short timeouts)."""
@@ -377,6 +481,92 @@ class BedrockProvider(LLMProvider):
         return LLMResponse(text="".join(parts), input_tokens=usage.get("inputTokens"),
                            output_tokens=usage.get("outputTokens"), latency_ms=round(latency, 1),
                            stop_reason=stop_reason, model_id=self.model_id, provider=self.name)
+
+    # -- constrained choice ----------------------------------------------------
+    def effective_temperature(self, temperature: float | None) -> float | None:
+        """``temperature``, or ``None`` for a model that rejects it (:func:`accepts_temperature`)."""
+        if temperature is not None and not accepts_temperature(self.model_id):
+            return None
+        return temperature
+
+    def choice_mode(self) -> str | None:
+        """The ``toolChoice`` mode :meth:`choose` uses now (:func:`choice_tool_mode`, or ``"auto"``
+        after the model refused a forced tool)."""
+        return getattr(self, "_choice_mode", None) or choice_tool_mode(self.model_id)
+
+    def build_choice_request(self, system: str, messages: list[dict[str, str]], labels: list[str],
+                             max_tokens: int, temperature: float | None,
+                             mode: str | None = None) -> dict[str, Any]:
+        """The Converse request of :meth:`choose`: :meth:`build_request` plus ``toolConfig``.
+
+        ``toolConfig`` has one tool, :data:`CHOICE_TOOL`, whose input schema
+        is ``{"label": {"type": "string", "enum": labels}}``, and a
+        ``toolChoice`` per ``mode`` (default :meth:`choice_mode`); mode
+        ``None`` sends no tool.
+        """
+        request = self.build_request(system, messages, max_tokens, temperature)
+        mode = self.choice_mode() if mode is None else mode
+        if mode is None:
+            return request
+        request["toolConfig"] = {
+            "tools": [{"toolSpec": {
+                "name": CHOICE_TOOL,
+                "description": "Record the one label that fits the user's request.",
+                "inputSchema": {"json": label_json_schema(labels)}}}],
+            "toolChoice": _tool_choice(mode)}
+        return request
+
+    @staticmethod
+    def _refused_forced_tool(exc: Exception) -> bool:
+        from botocore.exceptions import ClientError
+        if not isinstance(exc, ClientError):
+            return False
+        code, message, _ = _client_error_parts(exc)
+        return code == "ValidationException" and bool(re.search(r"tool.?choice|forc", message, re.I))
+
+    def _choose(self, system, messages, labels, max_tokens, temperature) -> LLMResponse:
+        """Converse with the :data:`CHOICE_TOOL` tool; ``.text`` = its ``label`` input.
+
+        Without a ``toolUse`` block (a model that answered in text), ``.text``
+        is the text; a tool input without a string ``label`` is returned as
+        its JSON, so :func:`core.arena.choice.parse_choice` reports it invalid.
+        """
+        import json
+
+        from botocore.exceptions import BotoCoreError, ClientError
+        client = self.runtime_client()
+        mode = self.choice_mode()
+        request = self.build_choice_request(system, messages, labels, max_tokens, temperature, mode)
+        start = now_ms()
+        try:
+            try:
+                out = client.converse(**request)
+            except ClientError as exc:
+                if mode not in ("tool", "any") or not self._refused_forced_tool(exc):
+                    raise
+                log.info("%s refused a forced tool choice; using toolChoice auto", self.model_id)
+                self._choice_mode = "auto"
+                request = self.build_choice_request(system, messages, labels, max_tokens, temperature, "auto")
+                start = now_ms()
+                out = client.converse(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc) from None
+        latency = now_ms() - start
+        blocks = [b for b in (((out.get("output") or {}).get("message") or {}).get("content") or [])
+                  if isinstance(b, dict)]
+        tool = next((b["toolUse"] for b in blocks
+                     if isinstance(b.get("toolUse"), dict) and b["toolUse"].get("name") == CHOICE_TOOL), None)
+        if tool is not None:
+            value = tool.get("input")
+            label = value.get("label") if isinstance(value, dict) else None
+            text = label if isinstance(label, str) else json.dumps(value, ensure_ascii=False, default=str)
+        else:
+            text = "".join(b.get("text", "") for b in blocks)
+        usage = out.get("usage") or {}
+        return LLMResponse(text=text, input_tokens=usage.get("inputTokens"),
+                           output_tokens=usage.get("outputTokens"), latency_ms=round(latency, 1),
+                           stop_reason=out.get("stopReason"), model_id=self.model_id,
+                           provider=self.name)
 
     # -- models --------------------------------------------------------------
     def list_models(self) -> list[str]:

@@ -33,7 +33,12 @@ from core.errors import ConfigError, ProviderError
 
 from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
+from .llama_choice import LabelMatcher, choice_completion_prompt, labels_gbnf, piece_index
 
+#: File name (and ``model_id``) of the default weights, Gemma 3 270M in Q4_K_M.
+DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
+#: Decoders of :meth:`EmbeddedProvider.choose` (see :mod:`.llama_choice`).
+CHOICE_METHODS = ("mask", "gbnf")
 DEFAULT_N_CTX = 2048
 #: CPU threads: 2 on machines with 3+ cores, else 1. Measured on a shared 2-core machine
 #: (benchmarks/llm_latency.py, 182-token prompt + 16 tokens): 1 thread 2.7 s, 2 threads
@@ -50,6 +55,7 @@ _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int, int], Any] = {}
 _MODEL_LOCKS: dict[tuple[str, int, int], threading.Lock] = {}
 _DEFAULT_PATH: Path | None = None
+_PIECES: dict[str, tuple[list[bytes], tuple[dict[bytes, list[int]], int]]] = {}
 
 
 def llama_cpp_installed() -> bool:
@@ -188,8 +194,13 @@ class EmbeddedProvider(LLMProvider):
         few_shot: ``True`` (default) formats the chat as a few-shot completion
             prompt for a base model; ``False`` uses the GGUF's chat template
             (for instruction-tuned GGUFs).
+        choice_method: how :meth:`choose` constrains the answer to the label
+            set: ``"mask"`` (default, a logits mask from a table of token
+            pieces) or ``"gbnf"`` (llama.cpp's grammar sampler); both accept
+            the same answers, see :mod:`.llama_choice`.
 
     Raises:
+        ConfigError: an unknown ``choice_method`` or a bad ``n_ctx``.
         ConfigError / ProviderError: at first call if the model cannot load.
     """
 
@@ -201,13 +212,19 @@ class EmbeddedProvider(LLMProvider):
                    "real answers.")
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, n_ctx: int = DEFAULT_N_CTX,
-                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True):
+                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True, choice_method: str = "mask"):
+        if choice_method not in CHOICE_METHODS:
+            raise ConfigError(f"choice_method {choice_method!r} is not known: use one of "
+                              f"{', '.join(CHOICE_METHODS)}.")
+        if not isinstance(n_ctx, int) or isinstance(n_ctx, bool) or n_ctx < 64:
+            raise ConfigError(f"n_ctx must be a whole number of tokens >= 64, got {n_ctx!r}.")
         self.model_path = Path(model_path).expanduser() if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.few_shot = few_shot
         self.is_base_model = few_shot
-        super().__init__((self.model_path.name if self.model_path else "gemma-3-270m-q4_k_m.gguf"))
+        self.choice_method = choice_method
+        super().__init__((self.model_path.name if self.model_path else DEFAULT_MODEL_NAME))
 
     def path(self) -> Path:
         """The GGUF path in use (assembles the default weights if needed)."""
@@ -330,3 +347,103 @@ class EmbeddedProvider(LLMProvider):
         return {"provider": self.name, "model": self.model_id,
                 "path": str(self.model_path) if self.model_path else "default",
                 "n_ctx": self.n_ctx, "few_shot": self.few_shot}
+
+    def choice_cache_identity(self) -> dict[str, Any]:
+        return {**self.cache_identity(), "choice_method": self.choice_method}
+
+    # -- constrained choice ----------------------------------------------------
+    def choice_prompt(self, system: str, messages) -> str:
+        """The completion prompt :meth:`choose` sends (see :func:`.llama_choice.choice_completion_prompt`)."""
+        return choice_completion_prompt(system, messages)
+
+    def _pieces(self, llm) -> tuple[list[bytes], tuple[dict[bytes, list[int]], int]]:
+        """The vocabulary's byte pieces and their index (built once per GGUF file, about a second)."""
+        key = str(self.path().resolve())
+        if key not in _PIECES:
+            pieces = [llm.detokenize([tid], special=False) for tid in range(llm.n_vocab())]
+            _PIECES[key] = (pieces, piece_index(pieces))
+        return _PIECES[key]
+
+    def _choose(self, system, messages, labels, max_tokens, temperature) -> LLMResponse:
+        """One label from ``labels``, constrained by a token mask or a GBNF grammar.
+
+        ``max_tokens`` is raised to fit the longest label when it is lower:
+        generation ends at the label's end anyway, and a cut label would be an
+        invalid answer. ``output_tokens`` is the answer's length in tokens as
+        the model's tokenizer writes it.
+        """
+        llm = self.llama()
+        temp = 0.0 if temperature is None else float(temperature)
+        prompt = self.choice_prompt(system, messages)
+        with self._lock():
+            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            sizes = {lab: len(llm.tokenize((" " + lab).encode("utf-8"), add_bos=False, special=False))
+                     for lab in labels}
+            longest = max(sizes.values())
+            budget = max(int(max_tokens), longest + 1)
+            if len(tokens) + budget > self.n_ctx:
+                need = len(tokens) + budget
+                raise ConfigError(
+                    f"the choice prompt ({len(tokens)} tokens with {len(labels)} labels) plus the longest "
+                    f"label ({longest} tokens) needs {need} tokens, more than the local model's "
+                    f"context of {self.n_ctx}: build the provider with n_ctx={_round_ctx(need)} "
+                    "(e.g. make_provider('local', n_ctx=...)), or use fewer labels or examples.")
+            start = now_ms()
+            try:
+                if self.choice_method == "gbnf":
+                    text, stop = self._choose_gbnf(llm, tokens, labels, budget, temp)
+                else:
+                    text, stop = self._choose_mask(llm, tokens, labels, budget, temp)
+            except (ValueError, RuntimeError) as exc:
+                raise ProviderError(f"The local model failed: {exc}", code="LocalError") from None
+            latency = now_ms() - start
+        return LLMResponse(text=text, input_tokens=len(tokens), output_tokens=sizes.get(text, 0),
+                           latency_ms=round(latency, 1), stop_reason=stop, model_id=self.model_id,
+                           provider=self.name)
+
+    def _choose_gbnf(self, llm, tokens, labels, budget, temp) -> tuple[str, str | None]:
+        from llama_cpp import LlamaGrammar
+
+        grammar = LlamaGrammar.from_string(labels_gbnf(labels), verbose=False)
+        # token IDs, not text: the same tokenisation as the mask (user text never becomes a special token)
+        out = llm.create_completion(tokens, max_tokens=budget, temperature=temp, grammar=grammar)
+        choice = out["choices"][0]
+        return choice["text"].strip(), choice.get("finish_reason")
+
+    def _choose_mask(self, llm, tokens, labels, budget, temp) -> tuple[str, str | None]:
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        pieces, index = self._pieces(llm)
+        matcher = LabelMatcher(labels, index)
+        eos = llm.token_eos()
+        states = matcher.start()
+        allowed = np.asarray(matcher.allowed(states)[0], dtype=np.intc)
+
+        def mask(_input_ids, logits):
+            out = np.full_like(logits, -np.inf)
+            out[allowed] = logits[allowed]
+            return out
+
+        gen = llm.generate(tokens, temp=temp, logits_processor=LogitsProcessorList([mask]))
+        try:
+            for depth, token in enumerate(gen, start=1):
+                nxt, ending = matcher.allowed(states)
+                if token == eos and ending is not None:
+                    return ending, "stop"
+                states = matcher.advance(states, pieces[token])
+                chosen = matcher.settled(states)
+                if chosen is not None:  # one label left: the rest of it is implied
+                    return chosen, "stop"
+                if not states or depth >= budget:
+                    break
+                nxt, ending = matcher.allowed(states)
+                allowed = np.asarray(nxt + ([eos] if ending is not None else []), dtype=np.intc)
+        finally:
+            gen.close()
+        return "", "length"  # cut by the token budget (cannot happen: budget > longest label)
+
+
+def _round_ctx(tokens: int) -> int:
+    """``tokens`` rounded up to a multiple of 512 (a tidy ``n_ctx`` suggestion)."""
+    return -(-int(tokens) // 512) * 512

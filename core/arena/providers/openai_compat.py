@@ -22,15 +22,15 @@ Configuration (arguments win over environment variables):
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Generator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from core.errors import ConfigError, ProviderError
+from core.redact import redact_url  # noqa: F401 - re-exported: every URL quoted here goes through it
 
-from .base import LLMProvider, LLMResponse, now_ms
+from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
 
 #: Ollama's OpenAI-compatible endpoint on this machine.
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
@@ -47,18 +47,9 @@ def normalize_base_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base URL {url!r} is not valid: use e.g. http://localhost:11434/v1.")
+        raise ConfigError(f"base URL {redact_url(url)!r} is not valid: use e.g. http://localhost:11434/v1.")
     path = parts.path.rstrip("/") or "/v1"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part (for messages and cache keys)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def list_server_models(base_url: str, *, api_key: str | None = None,
@@ -133,12 +124,13 @@ class OpenAICompatProvider(LLMProvider):
 
     def __init__(self, base_url: str | None = None, model: str | None = None, *,
                  api_key: str | None = None, timeout: float = 120.0):
-        self.base_url = normalize_base_url(base_url or os.environ.get("CROSSROADS_OPENAI_BASE_URL")
-                                           or OLLAMA_BASE_URL)
-        self._api_key = api_key or os.environ.get("CROSSROADS_OPENAI_API_KEY") or None
+        from core.settings import settings
+
+        self.base_url = normalize_base_url(base_url or settings.openai_base_url or OLLAMA_BASE_URL)
+        self._api_key = api_key or settings.openai_api_key or None
         self.timeout = timeout
         self._http = requests.Session()
-        super().__init__(model or os.environ.get("CROSSROADS_OPENAI_MODEL") or "")
+        super().__init__(model or settings.openai_model or "")
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(base_url={redact_url(self.base_url)!r}, model={self.model_id!r})"
@@ -257,6 +249,72 @@ class OpenAICompatProvider(LLMProvider):
                            output_tokens=usage.get("completion_tokens"),
                            latency_ms=round(latency, 1), stop_reason=stop_reason,
                            model_id=str(model), provider=self.name)
+
+    # -- constrained choice ----------------------------------------------------
+    #: ``response_format`` styles tried by :meth:`choose`, in order: the OpenAI API's
+    #: ``json_schema`` (OpenAI, vLLM, Ollama, llama.cpp's ``llama-server``), then
+    #: ``json_object`` with a ``schema`` (llama-cpp-python's server, which answers
+    #: ``json_schema`` with an HTTP 500 validation error). The first one the server
+    #: accepts is remembered for this provider object.
+    CHOICE_FORMATS = ("json_schema", "json_object")
+
+    @staticmethod
+    def choice_response_format(style: str, labels) -> dict[str, Any]:
+        """The ``response_format`` of :meth:`choose` in one of :data:`CHOICE_FORMATS` styles."""
+        schema = label_json_schema(labels)
+        if style == "json_schema":
+            return {"type": "json_schema",
+                    "json_schema": {"name": "choose_label", "strict": True, "schema": schema}}
+        return {"type": "json_object", "schema": schema}
+
+    @staticmethod
+    def _format_rejected(exc: ProviderError) -> bool:
+        text = str(exc).lower()
+        return (exc.code in ("HTTP400", "HTTP422", "HTTP500")
+                and ("response_format" in text or "json_schema" in text))
+
+    def _choose(self, system, messages, labels, max_tokens, temperature) -> LLMResponse:
+        """``/chat/completions`` with a JSON-schema ``response_format``: ``{"label": <enum of labels>}``.
+
+        ``.text`` is the parsed ``label`` (or the raw content when it is not
+        that JSON: some servers ignore ``response_format``). ``latency_ms``
+        is the accepted request's; a style the server refused is not retried
+        on later calls.
+        """
+        body = self.build_request(system, messages, max_tokens, temperature, stream=False)
+        known = getattr(self, "_choice_format", None)
+        styles = (known,) if known else self.CHOICE_FORMATS
+        for i, style in enumerate(styles):
+            body["response_format"] = self.choice_response_format(style, labels)
+            start = now_ms()
+            try:
+                resp = self._post(body, stream=False)
+            except ProviderError as exc:
+                if i + 1 < len(styles) and self._format_rejected(exc):
+                    continue
+                raise
+            self._choice_format = style
+            break
+        try:
+            data = resp.json()
+            choice = data["choices"][0]
+            content = (choice.get("message") or {}).get("content") or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ProviderError(f"The server at {redact_url(self.base_url)} sent an answer that is "
+                                "not an OpenAI chat completion.", code="BadResponse") from None
+        latency = now_ms() - start
+        text = content.strip()
+        try:
+            parsed = json.loads(text)
+            if isinstance(parsed, dict) and isinstance(parsed.get("label"), str):
+                text = parsed["label"]
+        except ValueError:
+            pass
+        usage = data.get("usage") or {}
+        return LLMResponse(text=text, input_tokens=usage.get("prompt_tokens"),
+                           output_tokens=usage.get("completion_tokens"),
+                           latency_ms=round(latency, 1), stop_reason=choice.get("finish_reason"),
+                           model_id=str(data.get("model") or self.model_id), provider=self.name)
 
     def is_local(self) -> bool:
         """``True`` when the server is on this machine (its cost is counted as 0)."""
