@@ -244,3 +244,21 @@ def test_chart_numbers_have_thousands_separators():
     fig = charts.predicted_vs_actual_figure(lin.holdout)
     assert fig.layout.xaxis.tickformat == "," and "," in fig.data[0].customdata[0][0]
     assert f"on {len(res.y_test)} held-out rows" in fig.layout.title.text
+
+
+def test_restore_refits_fold_1_only_and_reports_an_old_hold_out(cancer):
+    from core.tabular.compare import comparison_to_record, restore_comparison
+
+    res = compare_models(cancer, "target", models=["linear", "tree"], folds=3)
+    record = comparison_to_record(res)
+    assert record["record_version"] == 2 and "test_size" not in record["settings"]
+    events = []
+    again, check = restore_comparison(cancer, record, on_progress=lambda f, m: events.append(m))
+    assert check.matches, check.differences
+    assert sum("hold-out model rebuilt" in m for m in events) == 2  # one fit per model, not one per fold
+    assert np.array_equal(again.result("linear").holdout.y_pred, res.result("linear").holdout.y_pred)
+    assert again.result("tree").fold_metrics == res.result("tree").fold_metrics  # the saved CV figures
+    old = dict(record, record_version=1)
+    old["settings"] = dict(record["settings"], test_size=0.2)
+    _, check = restore_comparison(cancer, old)
+    assert not check.matches and "separate 20% split" in check.differences[0]
