@@ -366,6 +366,14 @@ def show_table_result(basename: str) -> Callable[[jobs.JobResult], None]:
             st.metric("Accuracy against your labels", f"{acc['accuracy']:.3f}",
                       help=f"95% Wilson interval {ci[0]:.3f}-{ci[1]:.3f}, n = {acc['n']:,} rows.")
             st.caption(f"95% interval {ci[0]:.3f}-{ci[1]:.3f} on {acc['n']:,} rows.")
+        by_arm = res.summary.get("accuracy_by_arm")
+        if by_arm:
+            from core.decide.batch import arm_table
+            from core.decide.plan import ARM_NAMES
+
+            st.markdown("**Accuracy of each arm's answers** (the hybrid row is the LLM choosing among the classifier's "
+                        "candidates on every test row; the cascade's threshold is applied when you compare)")
+            st.dataframe(arm_table(by_arm, ARM_NAMES), hide_index=True, key=f"{basename}_{res.record.job_name}_arms")
         if res.summary.get("usd") is not None:
             st.caption(f"Actual cost from the job's token counts: about USD {res.summary['usd']:,.4f}.")
         st.dataframe(res.table, hide_index=True, key=f"{basename}_{res.record.job_name}_table")

@@ -26,6 +26,7 @@ from core.decide.report import LANGUAGE_NAMES, check_context
 from core.errors import CrossroadsError
 from core.export import to_csv_bytes, to_json_bytes
 from core.io import LoadedTable, load_table
+from pages._aws import render_bedrock_batch
 from pages._shared import ensure_navigation, show_error, table_input
 from pages._state import keep
 
@@ -286,6 +287,25 @@ stored = st.session_state.get(PLAN)
 plan = stored[1] if stored and stored[0] == plan_key else None
 
 
+def batch_panel(plan, plan_key: str, provider) -> None:
+    """'Run the LLM arms as a Bedrock batch job': the plan's own prompts as batch records (half price)."""
+    from core.aws.bedrock_batch import DEFAULT_MODEL_ID
+    from core.decide.batch import batch_records
+
+    model_id = provider.model_id if getattr(provider, "name", "") == "bedrock" else DEFAULT_MODEL_ID
+    built = st.session_state.get("decide_batch_records")
+    if not built or built[0] != (plan_key, model_id):
+        try:
+            built = ((plan_key, model_id), *batch_records(plan, model_id))
+        except Exception as exc:  # noqa: BLE001 - e.g. a model without tool use
+            show_error(exc, what="Building the Bedrock batch records")
+            return
+        st.session_state["decide_batch_records"] = built
+    _, records, rows = built
+    render_bedrock_batch(records, rows=rows, labels=list(plan.data.labels), model_id=model_id, key="decide_batch",
+                         title=f"Or run the LLM arms as a Bedrock batch job ({len(records):,} records, half price)")
+
+
 @st.fragment(run_every=1.0)
 def show_progress() -> None:
     j: BackgroundRun | None = st.session_state.get(JOB)
@@ -343,6 +363,8 @@ else:
             st.session_state.pop("decide_restored_note", None)
             st.session_state.pop(PLAN, None)  # a plan runs once; a rerun re-plans (the cache makes it free)
             st.rerun()
+        if plan.calls:
+            batch_panel(plan, plan_key, provider)
 
 # --- 5. results ------------------------------------------------------------------------------
 result = st.session_state.get(RESULT)

@@ -517,6 +517,10 @@ def _fetch(session, record: JobRecord, rows: pd.DataFrame | None) -> JobResult:
     acc = accuracy_summary(table) if labels else None
     if acc:
         summary["accuracy"] = acc
+        if "arm" in table:  # the Decide bake-off's arms: each scored on its own rows
+            from core.decide.batch import accuracy_by_arm
+
+            summary["accuracy_by_arm"] = accuracy_by_arm(table)
     if st.state != "completed":
         notes.append(f"The job ended {st.state}: the results below are the records it finished.")
     return JobResult(record, table, summary, notes, files)
