@@ -84,6 +84,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
 from core.errors import DataError
+from core.text.script import has_japanese_script, japanese_runs
 
 #: Dictionary tokenizers for Japanese that can be chosen, and the PyPI packages they need.
 JAPANESE_TOKENIZERS = {
@@ -94,8 +95,6 @@ JAPANESE_TOKENIZERS = {
 #: Default Japanese tokenizer, chosen by measurement (see the module docstring).
 DEFAULT_JAPANESE_TOKENIZER: str | None = "janome"
 
-# Runs of hiragana, katakana (incl. the prolonged sound mark) and CJK ideographs.
-_JA_RUN = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ]+")
 _WORD = re.compile(r"\w+")
 
 
@@ -112,8 +111,9 @@ def normalize_text(text: str) -> str:
 
 
 def contains_japanese(text: str) -> bool:
-    """Return ``True`` when ``text`` has at least one kana or kanji character."""
-    return bool(_JA_RUN.search(text))
+    """Return ``True`` when ``text`` has at least one kana or kanji character
+    (:func:`core.text.script.has_japanese_script`)."""
+    return has_japanese_script(text)
 
 
 class MixedScriptTokenizer:
@@ -159,7 +159,7 @@ class MixedScriptTokenizer:
         """Return the word tokens (unigrams only) of an already normalised ``text``."""
         out: list[str] = []
         pos = 0
-        for m in _JA_RUN.finditer(text):
+        for m in japanese_runs(text):
             out.extend(_WORD.findall(text[pos:m.start()]))
             out.extend(self._split_japanese(m.group()))
             pos = m.end()

@@ -23,17 +23,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from core.errors import ConfigError
+from core.text.script import count_cjk
 
 PRICES_FILE = Path(__file__).with_name("aws_prices.json")
 QUOTAS_FILE = Path(__file__).with_name("quotas.json")
 PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
 
 
 def _load(path: str | os.PathLike | None, env: str, default: Path, what: str) -> dict:
@@ -93,7 +92,7 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    cjk = len(_CJK.findall(text))
+    cjk = count_cjk(text)
     return cjk + math.ceil((len(text) - cjk) / 4)
 
 
