@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.errors import DataError
 from core.sentiment.base import LABELS
+from core.text.columns import suggest_text_column, text_columns
 
 LABEL_ALIASES: dict[str, str] = {
     **{k: "POSITIVE" for k in ("positive", "pos", "p", "1", "+1", "ポジティブ", "肯定", "positiv")},
@@ -132,11 +133,6 @@ def evaluate(reference: Sequence, predicted: Sequence[str | None]) -> Evaluation
 
 
 # ----------------------------------------------------------------------------- columns of a table
-def text_columns(frame: pd.DataFrame) -> list:
-    """Columns of ``frame`` holding text (object or string dtype), in table order."""
-    return [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-
-
 def label_columns(frame: pd.DataFrame, *, exclude: Sequence = (), sample_rows: int = 500) -> list:
     """Columns whose first ``sample_rows`` non-missing values are all sentiment labels (:func:`normalize_labels`)."""
     out = []
@@ -157,7 +153,8 @@ class ColumnGuess:
 
     Attributes:
         text_columns: every text column (the choices for the text).
-        text: the text column with the longest mean length, or ``None`` when there is no text column.
+        text: :func:`core.text.columns.suggest_text_column` (a column named like ``text``, else the
+            longest texts), or ``None`` when there is no text column.
         label: the first other column whose values are all sentiment labels, or ``None``.
     """
 
@@ -178,7 +175,7 @@ def guess_columns(frame: pd.DataFrame) -> ColumnGuess:
     texts = text_columns(frame)
     if not texts:
         return ColumnGuess([], None, None)
-    text = max(texts, key=lambda c: frame[c].astype(str).str.len().mean())
+    text = suggest_text_column(frame)
     labels = label_columns(frame, exclude=(text,))
     return ColumnGuess(texts, text, labels[0] if labels else None)
 
