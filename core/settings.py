@@ -150,6 +150,13 @@ SPECS: tuple[Spec, ...] = (
          "message, never the app going down)."),
     Spec("excel_timeout_s", "CROSSROADS_EXCEL_TIMEOUT_S", _float(0), 30.0, "s",
          "Time limit of the child process that reads a workbook."),
+    Spec("llama_threads", "CROSSROADS_LLAMA_THREADS", _int(1), None, "threads",
+         "CPU threads of the embedded llama.cpp model (unset: llama-cpp-python's own default, half the cores, "
+         "at least 1)."),
+    Spec("classifier_threads", "CROSSROADS_CLASSIFIER_THREADS", _int(0), 1, "threads",
+         "OpenMP/BLAS threads of the intent classifier's fit and predict; 0 = the libraries' own default (all "
+         "cores). 1 by default: on these small sparse problems more threads only add contention (fits measured "
+         "10x slower with the libraries' default on a busy 2-core machine)."),
     Spec("cache_dir", "CROSSROADS_CACHE_DIR", _path, None, "",
          "LLM response cache folder (default `$XDG_CACHE_HOME/crossroads/llm` or `~/.cache/crossroads/llm`)."),
     Spec("llm_prices", "CROSSROADS_LLM_PRICES", _path, None, "",

@@ -80,10 +80,9 @@ class IntentClassifier:
         class_weight: ``"balanced"`` (default: rare intents are not drowned) or ``None``.
         max_iter: solver iterations.
         random_state: seed for the cross-validation shuffles.
-        n_threads: OpenMP/BLAS threads used while fitting and predicting
-            (default 1: on these small sparse problems extra threads only add
-            contention; measured 10x slower fits with the default thread count
-            on a busy 2-core machine). ``None`` leaves the libraries' default.
+        n_threads: OpenMP/BLAS threads used while fitting and predicting; ``"setting"``
+            (default) = ``CROSSROADS_CLASSIFIER_THREADS`` (1 unless set: on these small sparse
+            problems extra threads only add contention); ``None`` leaves the libraries' default.
 
     Attributes:
         pipeline: the scikit-learn ``Pipeline`` (``features`` -> ``model``), fitted by :meth:`fit`.
@@ -101,7 +100,7 @@ class IntentClassifier:
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
         random_state: int = 0,
-        n_threads: int | None = 1,
+        n_threads: int | None | str = "setting",
     ):
         if japanese_tokenizer is not None and japanese_tokenizer not in JAPANESE_TOKENIZERS:
             raise DataError(
@@ -118,6 +117,14 @@ class IntentClassifier:
         self.n_threads = n_threads
         self.pipeline: Pipeline | None = None
         self.n_train_ = 0
+
+    def _thread_limit(self) -> int | None:
+        """Threads for ``threadpool_limits``: :attr:`n_threads`, or the setting (0 there = no limit)."""
+        if self.n_threads != "setting":
+            return self.n_threads
+        from core.settings import settings
+
+        return settings.classifier_threads or None
 
     # ------------------------------------------------------------------ build
     def build_pipeline(self) -> Pipeline:
@@ -173,7 +180,7 @@ class IntentClassifier:
         """
         x, y = self._check_labelled(texts, labels)
         pipe = self.build_pipeline()
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             pipe.fit(x, y)
         self.pipeline = pipe
         self.n_train_ = len(x)
@@ -205,7 +212,7 @@ class IntentClassifier:
         """
         pipe = self._fitted()
         x = _check_texts(texts)
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             return pipe.predict_proba(x)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -277,7 +284,7 @@ class IntentClassifier:
             note = (f"{folds} folds requested but the smallest category has {smallest} examples, "
                     f"so {used} folds were used.")
         cv = StratifiedKFold(n_splits=used, shuffle=True, random_state=self.random_state)
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             res = sk_cross_validate(self.build_pipeline(), x, y, cv=cv, scoring=("accuracy", "f1_macro"), n_jobs=1)
         acc = [float(v) for v in res["test_accuracy"]]
         f1 = [float(v) for v in res["test_f1_macro"]]
