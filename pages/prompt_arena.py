@@ -33,7 +33,7 @@ from core.errors import CrossroadsError, DataError
 from core.io import LoadedTable, load_table
 from core.privacy import ComprehendPiiDetector
 from core.text.columns import column_named
-from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+from pages._shared import deployment_inputs, download_buttons, ensure_navigation, show_error, table_input
 from pages._state import keep
 
 ensure_navigation()
@@ -299,12 +299,7 @@ with st.expander("Provider settings", icon=":material/settings:"):
                            placeholder="default from your AWS config", key="arena_region",
                            help="Credentials come only from boto3's default chain (environment, ~/.aws, SSO, "
                                 "instance role); they are never shown or stored here.")
-    base_url = c2.text_input("OpenAI-compatible server URL", value="", key="arena_base_url",
-                             placeholder="http://localhost:11434/v1 (Ollama)",
-                             help="Ollama, llama.cpp server, vLLM or LM Studio. Empty = Ollama's default URL.")
-    model_path = c3.text_input("GGUF file for the embedded model", value="", key="arena_gguf",
-                               placeholder="default: Gemma 3 270M Q4_K_M",
-                               help="Path of any GGUF file on this machine.")
+    base_url, model_path = deployment_inputs(c2, c3, key="arena")
     if st.button("Check providers again", icon=":material/refresh:", key="arena_recheck"):
         provider_statuses.clear()
 

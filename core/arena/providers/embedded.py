@@ -36,6 +36,7 @@ from core.errors import ConfigError, ProviderError
 
 from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
+from .deployment import check_gguf_path
 from .llama_choice import LabelMatcher, choice_completion_prompt, labels_gbnf, piece_index
 
 #: File name (and ``model_id``) of the default weights, Gemma 3 270M in Q4_K_M.
@@ -187,10 +188,13 @@ def load_llama(path: str | os.PathLike, *, n_ctx: int = DEFAULT_N_CTX,
         The cached ``Llama`` object.
 
     Raises:
-        ConfigError: the file does not exist or is not a GGUF file.
+        ConfigError: the file does not exist, is not a GGUF file, or is not on
+            ``CROSSROADS_ALLOWED_GGUF_PATHS``.
         ProviderError: ``llama-cpp-python`` is missing or failed to load it.
     """
     p = Path(path).expanduser()
+    if _DEFAULT_PATH is None or p != _DEFAULT_PATH:
+        p = check_gguf_path(p)  # CROSSROADS_ALLOWED_GGUF_PATHS, before the file is touched
     if not p.is_file():
         raise ConfigError(f"GGUF file not found: {p}. Give the path of a .gguf model file.")
     with open(p, "rb") as fh:
@@ -250,7 +254,7 @@ class EmbeddedProvider(LLMProvider):
                               f"{', '.join(CHOICE_METHODS)}.")
         if not isinstance(n_ctx, int) or isinstance(n_ctx, bool) or n_ctx < 64:
             raise ConfigError(f"n_ctx must be a whole number of tokens >= 64, got {n_ctx!r}.")
-        self.model_path = Path(model_path).expanduser() if model_path else None
+        self.model_path = check_gguf_path(model_path) if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.few_shot = few_shot
