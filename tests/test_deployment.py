@@ -76,3 +76,41 @@ def test_arena_page_offers_only_the_allowed_values(clean_env, tmp_path):
     assert not [t for t in at.text_input if t.key in ("arena_base_url", "arena_gguf")]  # no free inputs
     assert at.selectbox(key="arena_base_url_choice").options == ["http://127.0.0.1:9/v1"]
     assert at.selectbox(key="arena_gguf_choice").options == ["default: Gemma 3 270M", "tiny.gguf"]
+
+
+def test_openai_retries_are_real_and_reported(clean_env):
+    """A 503 is retried by the SDK (max_retries=2: 3 requests) and the error says so; a 400 is not retried."""
+    import json as _json
+    from http.server import BaseHTTPRequestHandler
+
+    from core.errors import ProviderError
+    from tests.local_servers import serve
+
+    class Busy(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.server.requests.append(("POST", self.path, dict(self.headers)))
+            status = 400 if "bad" in self.path else 503
+            body = _json.dumps({"error": {"message": "try later" if status == 503 else "bad request"}}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    with serve(Busy) as (url, server):
+        prov = OpenAICompatProvider(url + "/v1", "m")
+        with pytest.raises(ProviderError) as err:
+            prov.generate("", [{"role": "user", "content": "hi"}], 8)
+        assert err.value.retryable and err.value.code == "HTTP503" and "after 2 retries" in str(err.value)
+        assert len(server.requests) == 3
+        assert all("authorization" not in {k.lower() for k in h} for _, _, h in server.requests)  # no key, no header
+        bad = OpenAICompatProvider(url + "/bad/v1", "m", max_retries=2)
+        with pytest.raises(ProviderError) as err:
+            bad.generate("", [{"role": "user", "content": "hi"}], 8)
+        assert not err.value.retryable and err.value.code == "HTTP400" and "retr" not in str(err.value)
+        assert len(server.requests) == 4
