@@ -32,7 +32,6 @@ from core.text.script import count_cjk
 
 PRICES_FILE = Path(__file__).with_name("aws_prices.json")
 QUOTAS_FILE = Path(__file__).with_name("quotas.json")
-PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
 
 
 def _load(path: str | os.PathLike | None, env: str, default: Path, what: str) -> dict:
@@ -76,11 +75,9 @@ def load_quotas(path: str | os.PathLike | None = None) -> dict:
 
 def per_model(table: Mapping[str, Any], model_id: str) -> Any:
     """The entry of ``table`` for a Bedrock ``model_id``: longest key the bare model ID starts with, else ``default``."""
-    mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-    for prefix in PROFILE_PREFIXES:
-        if mid.startswith(prefix):
-            mid = mid[len(prefix):]
-            break
+    from core.arena.providers.bedrock_models import base_model_id  # the one list of inference-profile prefixes
+
+    mid = base_model_id(model_id)
     keys = [k for k in table if k != "default" and mid.startswith(k)]
     return table[max(keys, key=len)] if keys else table.get("default")
 
