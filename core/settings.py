@@ -174,7 +174,10 @@ SPECS: tuple[Spec, ...] = (
          "cores). 1 by default: on these small sparse problems more threads only add contention (fits measured "
          "10x slower with the libraries' default on a busy 2-core machine)."),
     Spec("cache_dir", "CROSSROADS_CACHE_DIR", _path, None, "",
-         "LLM response cache folder (default `$XDG_CACHE_HOME/crossroads/llm` or `~/.cache/crossroads/llm`)."),
+         "LLM response cache folder (default: the user cache folder from `platformdirs`, `$XDG_CACHE_HOME/crossroads/llm` "
+         "or `~/.cache/crossroads/llm` on Linux)."),
+    Spec("cache_mb", "CROSSROADS_CACHE_MB", _float(0), 256.0, "MB",
+         "Size cap of the LLM response cache on disk; past it the least recently used answers are evicted."),
     Spec("llm_prices", "CROSSROADS_LLM_PRICES", _path, None, "",
          "Your own copy of `core/arena/llm_prices.json` (USD per 1M tokens, with source and date)."),
     Spec("openai_base_url", "CROSSROADS_OPENAI_BASE_URL", _url, None, "",
