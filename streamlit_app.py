@@ -12,6 +12,7 @@ st.set_page_config(page_title="Crossroads", page_icon=":material/alt_route:", la
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/decide.py", title="Decide", icon=":material/balance:"),
     st.Page("pages/data_models.py", title="Data & Models", icon=":material/table_chart:"),
     st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:"),
     st.Page("pages/prompt_arena.py", title="Prompt Arena", icon=":material/forum:"),

@@ -251,22 +251,34 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
     return table
 
 
-def download_buttons(df: pd.DataFrame, basename: str, key: str, json_obj: Any = None) -> None:
+def download_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str,
+                     json_obj: Any = None) -> None:
     """Render CSV and JSON download buttons for a result table.
 
     CSV cells are escaped against formula injection (:func:`core.export.to_csv_bytes`).
+    The files are written when the user clicks (Streamlit's deferred download data), not on
+    every rerun, and a click does not rerun the page.
 
     Args:
-        df: the table to download.
-        basename: file name without extension.
+        df: the table to download, or a function returning it (called on click).
+        basename: file name without extension; say what the file is and from which data
+            (``"telco_churn_leaderboard"``) so one download does not overwrite another.
         key: unique widget-key prefix.
-        json_obj: what the JSON file holds; defaults to ``df``'s rows.
+        json_obj: what the JSON file holds, or a function returning it (called on click);
+            defaults to ``df``'s rows.
     """
+    def table() -> pd.DataFrame:
+        return df() if callable(df) else df
+
+    def json_bytes() -> bytes:
+        obj = json_obj() if callable(json_obj) else json_obj
+        return to_json_bytes(table() if obj is None else obj)
+
     c1, c2 = st.columns(2, width=420)
-    c1.download_button("Download CSV", to_csv_bytes(df), f"{basename}.csv", "text/csv",
-                       key=f"{key}_csv", icon=":material/download:")
-    c2.download_button("Download JSON", to_json_bytes(df if json_obj is None else json_obj), f"{basename}.json",
-                       "application/json", key=f"{key}_json", icon=":material/download:")
+    c1.download_button("Download CSV", lambda: to_csv_bytes(table()), f"{basename}.csv", "text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    c2.download_button("Download JSON", json_bytes, f"{basename}.json", "application/json",
+                       key=f"{key}_json", icon=":material/download:", on_click="ignore")
 
 
 def deployment_inputs(url_col, gguf_col, *, key: str) -> tuple[str, str]:

@@ -19,6 +19,18 @@ language model, which then answers in a more controlled, consistent and predicta
 """
 )
 
+with st.container(border=True):
+    st.subheader(":material/balance: Decide: classifier, LLM or hybrid?", anchor=False)
+    st.markdown(
+        "Bring a table of labelled queries (or use the sample). Decide trains a classifier, asks an LLM to pick each "
+        "query's category with and without examples, tries the hybrid where the LLM only answers the queries the "
+        "classifier is unsure about, and scores all of them on the same held-out rows: accuracy with confidence "
+        "intervals, latency and cost per 1,000 queries. Given your volume, latency budget, minimum accuracy and "
+        "budget, it recommends one, citing the numbers, or says there is not enough evidence yet. The report "
+        "(HTML or Markdown) opens without Crossroads."
+    )
+    st.page_link("pages/decide.py", label="Open Decide", icon=":material/arrow_forward:")
+
 c1, c2, c3 = st.columns(3)
 with c1:
     st.subheader(":material/table_chart: Data & Models")

@@ -28,6 +28,9 @@ class ScriptedChooser(LLMProvider):
 
     Args:
         answer: function giving the text to return (a label, or anything for an invalid output).
+        originals: the test texts as in the data; the prompt carries them normalised
+            (:func:`core.arena.prompts.escape_tags`: NFKC, tags escaped), and ``answer`` and
+            ``fail`` receive the original text again.
         fail: queries for which the call raises ``ProviderError``.
         name: provider name (register a :class:`ProviderSpec` with it to be priced/listed).
         model: model ID reported (a price-file model makes it priced when the spec is not local).
@@ -38,8 +41,11 @@ class ScriptedChooser(LLMProvider):
 
     def __init__(self, answer: Callable[..., str], *, fail: set[str] | Callable[[str], bool] = frozenset(),
                  name: str = "local", model: str = "fake-chooser", latency_ms: float = 100.0,
-                 input_tokens: int = 200, output_tokens: int = 3):
+                 input_tokens: int = 200, output_tokens: int = 3, originals=()):
+        from core.arena.prompts import escape_tags
+
         super().__init__(model)
+        self._originals = {escape_tags(t): t for t in originals}
         self.name = name
         self.answer = answer
         self.fail = fail
@@ -49,9 +55,6 @@ class ScriptedChooser(LLMProvider):
     def list_models(self):
         return [self.model_id]
 
-    def is_local(self) -> bool:
-        return self.name == "local"
-
     def _generate(self, system, messages, max_tokens, temperature):  # pragma: no cover - not used
         raise AssertionError("the bake-off must call choose(), not generate()")
 
@@ -60,6 +63,7 @@ class ScriptedChooser(LLMProvider):
 
     def _choose(self, system, messages, labels, max_tokens, temperature):
         q = query_of(messages)
+        q = self._originals.get(q, q)
         self.calls.append({"system": system, "messages": messages, "labels": list(labels), "query": q})
         failing = self.fail(q) if callable(self.fail) else q in self.fail
         if failing:

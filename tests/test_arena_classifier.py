@@ -111,6 +111,25 @@ def test_top_k_sorted_probabilities(trained):
         trained.predict_top_k("hello", k=0)
 
 
+def test_single_query_path_equals_the_pipeline(trained, sample):
+    """predict_top_k's single-query path gives predict_proba's numbers for every query, in- or out-of-vocabulary."""
+    texts = sample.texts + ["zzzz qqqq", "!!!", "ＲＥＦＵＮＤ please？", "返金　してください"]
+    proba = trained.predict_proba(texts)
+    for text, row in zip(texts, proba):
+        top = dict(trained.predict_top_k(text, k=len(trained.classes_)))
+        assert np.allclose([top[c] for c in trained.classes_], row, rtol=0, atol=1e-12), text
+    assert trained.predict_top_k("I was charged twice", 1)[0][0] == trained.predict(["I was charged twice"])[0]
+
+
+def test_single_query_path_for_two_classes():
+    texts = ["refund my money", "money back please", "where is my parcel", "parcel not delivered"] * 3
+    labels = ["billing", "billing", "shipping", "shipping"] * 3
+    clf = IntentClassifier(japanese_tokenizer=None).fit(texts, labels)
+    for q in ("my refund", "delivered parcel", "unrelated words"):
+        top = dict(clf.predict_top_k(q, 2))
+        assert np.allclose([top["billing"], top["shipping"]], clf.predict_proba([q])[0], rtol=0, atol=1e-12)
+
+
 def test_predict_proba_shape(trained):
     proba = trained.predict_proba(["refund please", "ログインできない"])
     assert proba.shape == (2, 8)
@@ -119,9 +138,11 @@ def test_predict_proba_shape(trained):
 
 
 def test_pickle_round_trip_keeps_predictions(trained):
+    trained.predict_top_k("warm the single-query path up")
     clone = pickle.loads(pickle.dumps(trained))
     q = ["返品したいので返金をお願いします", "the app crashes on start"]
     np.testing.assert_allclose(clone.predict_proba(q), trained.predict_proba(q))
+    assert clone.predict_top_k(q[0]) == trained.predict_top_k(q[0])
 
 
 @pytest.mark.parametrize("backend", ["janome", "sudachi", "fugashi"])

@@ -83,7 +83,7 @@ def test_classifier_only_run_writes_json_reports_and_rows(tmp_path, capsys):
 
 
 def test_paid_provider_needs_yes_and_shows_the_estimate_first(tmp_path, capsys):
-    spec = register_provider(paid_spec())
+    register_provider(paid_spec())
     try:
         args = BASE + ["--provider", "fakepaid", "--arms", "classifier,zero-shot", "--n-test", "40"]
         assert main(args) == 2

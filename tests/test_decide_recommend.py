@@ -69,6 +69,7 @@ def test_latency_budget_and_monthly_budget_rule_arms_out():
     assert r.verdict == "not_enough_evidence"
     assert "hybrid" in r.excluded and "1,500 ms" in r.excluded["hybrid"]
     assert "few_shot" in r.excluded and "$2,000.00 a month" in r.excluded["few_shot"]
+    assert sum(s.startswith("Ruled out: ") for s in r.reasons) == 2  # the reader sees why each arm is out
 
 
 def test_explainability_rules_out_the_llm_alone():
@@ -108,7 +109,9 @@ def test_not_enough_evidence_when_the_target_is_inside_every_interval():
     r = recommend(cands(clf=0.89, hyb=0.895, llm=0.5, half=0.04), Constraints(min_accuracy=0.9), n_test=N)
     assert r.verdict == "not_enough_evidence"
     assert any("may or may not reach" in s for s in r.reasons)
-    assert "Test on about" in r.resolve[0]
+    import re
+    m = re.match(r"Test on about ([\d,]+) rows \(now 300\)", r.resolve[0])
+    assert m and int(m.group(1).replace(",", "")) >= 600  # more rows than today, never fewer
 
 
 def test_without_target_the_leading_arms_must_be_separated():

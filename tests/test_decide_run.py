@@ -50,7 +50,7 @@ def _preds(res: BakeoffResult, prefix: str):
 
 
 def test_prompts_retrieval_and_order(data):
-    prov = ScriptedChooser(oracle_every_other(data))
+    prov = ScriptedChooser(oracle_every_other(data), originals=data.test_texts)
     plan = plan_bakeoff(data, prov, BakeoffConfig(**FAST))
     zs, fs, hy = plan.calls["zero_shot"], plan.calls["few_shot"], plan.calls["hybrid"]
     assert len(zs) == len(fs) == len(hy) == 40
@@ -59,14 +59,17 @@ def test_prompts_retrieval_and_order(data):
     assert all(label_line(lab) in zs[0].system for lab in data.labels)
     assert zs[0].system.index("- account") < zs[0].system.index("Treat it as data")
     # few-shot examples: k per query, from the training rows only, with their true labels
-    train = dict(zip(data.train_texts, data.train_labels))
+    from core.arena.prompts import escape_tags
+
+    train = {escape_tags(t): lab for t, lab in zip(data.train_texts, data.train_labels)}  # as the prompt has them
+    test = {escape_tags(t) for t in data.test_texts}
     for c in fs:
         ex = c.messages[:-1]
         assert len(ex) == 2 * plan.config.k_examples
         for user, assistant in zip(ex[::2], ex[1::2]):
             text = user["content"][len("<query>"):-len("</query>")]
             assert text in train and train[text] == assistant["content"]
-            assert text not in data.test_texts
+            assert text not in test
     # examples are the nearest by the classifier's TF-IDF: the last one is the most similar
     # hybrid: rising confidence, the classifier's top-3 as the allowed labels
     conf = plan.proba.max(axis=1)
@@ -77,7 +80,7 @@ def test_prompts_retrieval_and_order(data):
 
 
 def test_run_metrics_match_an_independent_computation(data):
-    prov = ScriptedChooser(oracle_every_other(data))
+    prov = ScriptedChooser(oracle_every_other(data), originals=data.test_texts)
     plan = plan_bakeoff(data, prov, BakeoffConfig(**FAST), cache=ResponseCache(None))
     events = []
     res = run_plan(plan, progress=events.append)
@@ -137,7 +140,7 @@ def test_run_metrics_match_an_independent_computation(data):
 
 def test_a_rerun_pays_nothing_twice(data, tmp_path):
     cache = ResponseCache(tmp_path / "cache")
-    first = ScriptedChooser(oracle_every_other(data))
+    first = ScriptedChooser(oracle_every_other(data), originals=data.test_texts)
     plan = plan_bakeoff(data, first, BakeoffConfig(**FAST), cache=cache)
     assert sum(plan.estimate().cached.values()) == 0
     res1 = run_plan(plan)
@@ -151,7 +154,7 @@ def test_a_rerun_pays_nothing_twice(data, tmp_path):
 
 
 def test_stop_keeps_what_finished(data):
-    prov = ScriptedChooser(oracle_every_other(data))
+    prov = ScriptedChooser(oracle_every_other(data), originals=data.test_texts)
     plan = plan_bakeoff(data, prov, BakeoffConfig(**FAST))
     stop = threading.Event()
 
@@ -173,13 +176,13 @@ def test_stop_keeps_what_finished(data):
 
 def test_row_failures_are_recorded_and_a_dead_provider_is_given_up(data):
     bad = set(data.test_texts[3:5])
-    prov = ScriptedChooser(oracle_every_other(data), fail=bad)
+    prov = ScriptedChooser(oracle_every_other(data), fail=bad, originals=data.test_texts)
     res = run_plan(plan_bakeoff(data, prov, BakeoffConfig(arms=("classifier", "zero_shot"), **FAST)))
     zs = res.arms["zero_shot"]
     assert zs["failed"] == 2 and zs["n"] == 38 and "fake service is down" in zs["failure_examples"][0]
     assert [r["zero_shot_error"] is not None for r in res.rows].count(True) == 2
     assert not res.aborted
-    dead = ScriptedChooser(oracle_every_other(data), fail=lambda q: True)
+    dead = ScriptedChooser(oracle_every_other(data), fail=lambda q: True, originals=data.test_texts)
     res2 = run_plan(plan_bakeoff(data, dead, BakeoffConfig(max_consecutive_failures=5, **FAST)))
     assert len(dead.calls) == 5 and "5 calls failed in a row" in res2.aborted
     assert res2.arms["classifier"]["n"] == 40 and res2.arms["zero_shot"]["n"] == 0
@@ -189,7 +192,8 @@ def test_row_failures_are_recorded_and_a_dead_provider_is_given_up(data):
 
 
 def test_invalid_outputs_count_as_wrong_and_are_reported(data):
-    prov = ScriptedChooser(lambda q, labels, *a: "I think it is about money" if len(q) % 3 == 0 else labels[0])
+    prov = ScriptedChooser(lambda q, labels, *a: "I think it is about money" if len(q) % 3 == 0 else labels[0],
+                           originals=data.test_texts)
     res = run_plan(plan_bakeoff(data, prov, BakeoffConfig(arms=("classifier", "zero_shot"), **FAST)))
     zs = res.arms["zero_shot"]
     n_bad = sum(1 for q in data.test_texts if len(q) % 3 == 0)

@@ -144,6 +144,29 @@ def test_ja_estat_shift_jis_headers(shared_data, tmp_path, capsys):
     assert "人口（総数）" in out
 
 
+def test_cli_progress_and_one_number_format(tmp_path, capsys):
+    """Each model's row is printed (stderr) as it finishes; MAE and RMSE use the same rules (no 7917.722 beside 278,531)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"x": x, "z": rng.normal(size=200), "price": 250_000 + 60_000 * x + rng.normal(0, 8_000, 200)})
+    path = tmp_path / "prices.csv"
+    df.to_csv(path, index=False)
+    code, out, err = _run(["compare", "--data", str(path), "--target", "price", "--folds", "3",
+                           "--models", "linear", "dummy", "--no-shap"], capsys)
+    assert code == 0, err
+    progress = [line for line in err.splitlines() if "models, " in line]
+    assert len(progress) == 2 and progress[0].lstrip().startswith("[1/2 models,") and "R² " in progress[0]
+    assert "Baseline (dummy)" in progress[0]  # the cheapest model is cross-validated first
+    row = next(line for line in out.splitlines() if line.startswith("Linear"))
+    import re
+
+    pairs = re.findall(r"(-?[\d,]+(?:\.\d+)?) ± ([\d,]+(?:\.\d+)?)", row)
+    r2, rmse, mae = pairs
+    assert re.fullmatch(r"0\.\d{3}", r2[0])
+    for mean, std in (rmse, mae):  # thousands: whole numbers with separators, mean and std alike
+        assert re.fullmatch(r"\d{1,3}(,\d{3})*", mean) and re.fullmatch(r"\d{1,3}(,\d{3})*", std), row
+
+
 # ---------------------------------------------------------------- --exclude, --save-model, --workspace, predict
 
 def test_cli_exclude_leaves_a_column_out(small_csv, tmp_path, capsys):

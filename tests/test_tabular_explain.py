@@ -411,7 +411,7 @@ def test_time_budget_limits_rows_from_measured_cost(table, monkeypatch):
     assert res.budget_limited and res.sampled
     assert 30 <= res.n_explained <= 40
     assert clock.now <= 2.0 + 1e-9
-    assert calls[0] == 5 and len(calls) >= 2  # a small first batch, then what fits
+    assert calls[0] == 1 and len(calls) >= 2  # one row to measure the cost, then what fits
     assert res.seconds_per_row == pytest.approx(0.05)
     assert f"{res.n_explained} of 240 rows explained (sampled to fit the 2 s time budget)" in res.caption()
     # explained rows are still a random sample of the whole table, not its head
@@ -420,7 +420,69 @@ def test_time_budget_limits_rows_from_measured_cost(table, monkeypatch):
     # a budget smaller than the first batch still explains that batch
     clock.now = 0.0
     tiny = explain(pipe, X, task="classification", max_explain_rows=200, time_budget_s=0.01)
-    assert tiny.n_explained == 5 and tiny.budget_limited
+    assert tiny.n_explained == 1 and tiny.budget_limited
+
+
+def test_progressive_first_view_then_refinement_keeps_rows_and_values(table, monkeypatch):
+    """A 3 s first view at 0.05 s per row, then 1.5 s steps: rows only grow, earlier values never change."""
+    X, y = table
+    pipe = fit(DecisionTreeClassifier(max_depth=4, random_state=0), X, y)
+    clock = FakeClock()
+    monkeypatch.setattr(ex_mod.time, "perf_counter", clock.perf_counter)
+    real = ex_mod._make_engine
+    calls = []
+
+    def slow_engine(*args, **kwargs):
+        eng = real(*args, **kwargs)
+        fn = eng.fn
+
+        def timed(xb):
+            calls.append(len(xb))
+            clock.now += 0.05 * len(xb)
+            return fn(xb)
+
+        eng.fn = timed
+        return eng
+
+    monkeypatch.setattr(ex_mod, "_make_engine", slow_engine)
+    pe = ex_mod.ProgressiveExplainer(pipe, X, task="classification", max_explain_rows=120, time_budget_s=6.0,
+                                     class_labels=["no", "yes"])
+    assert pe.step(3.0) > 0 and not pe.done
+    first = pe.result(group_onehot=True)
+    assert 50 <= first.n_explained <= 60 and not first.complete and first.classes == ["no", "yes"]
+    assert f"{first.n_explained} of 240 rows explained so far (first view; refining up to 120 rows)" in first.caption()
+    n_calls = len(calls)
+    ungrouped = pe.result(group_onehot=False)  # the other view comes from the same values: nothing re-explained
+    assert len(calls) == n_calls and ungrouped.n_explained == first.n_explained and not ungrouped.grouped
+    assert np.allclose(ungrouped.values.sum(axis=1), first.values.sum(axis=1))
+    while not pe.done:
+        assert pe.step(1.5) > 0
+    last = pe.result(group_onehot=True)
+    assert last.complete and last.budget_limited and last.n_explained < 120
+    assert clock.now <= 6.0 + 1e-9
+    assert "(sampled to fit the 6 s time budget)" in last.caption()
+    # the first view's rows are all still there, with the same SHAP values
+    assert set(first.row_index) <= set(last.row_index)
+    pos = [last.row_index.index(r) for r in first.row_index]
+    assert np.array_equal(last.values[pos], first.values)
+    assert_additive(last, pipe, X)
+    assert pe.step(1.5) == 0  # done: nothing more
+
+
+def test_progressive_reaches_the_row_cap_and_matches_explain(table):
+    X, y = table
+    pipe = fit(LogisticRegression(max_iter=1000), X, y)
+    pe = ex_mod.ProgressiveExplainer(pipe, X, task="classification", max_explain_rows=80, time_budget_s=600)
+    pe.first_view(600)
+    assert pe.done and pe.n_explained == 80
+    res = pe.result(True)
+    assert res.complete and not res.budget_limited and res.max_rows == 80
+    once = explain(pipe, X, task="classification", max_explain_rows=80, time_budget_s=600, group_onehot=True)
+    assert once.row_index == res.row_index and np.allclose(once.values, res.values)
+    with pytest.raises(ConfigError, match="class_labels has 3 names"):
+        ex_mod.ProgressiveExplainer(pipe, X, task="classification", class_labels=["a", "b", "c"])
+    with pytest.raises(DataError, match="no row explained yet"):
+        ex_mod.ProgressiveExplainer(pipe, X, task="classification").result()
 
 
 # ------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
-from core.tabular.schema import infer_column_type, infer_schema, prepare_xy, suggest_target
+from core.tabular.schema import infer_column_type, infer_schema, is_id_name, prepare_xy, suggest_target
 
 
 def _table(n=60, seed=0):
@@ -46,6 +46,21 @@ def test_integer_column_that_is_not_an_id_stays_numeric():
     # distinct on every row but not consecutive and not ID-named -> numeric
     assert infer_column_type(s).inferred_type == "numeric"
     assert infer_column_type(s.rename("customer_id")).inferred_type == "id"
+
+
+@pytest.mark.parametrize("name", ["Paid", "Valid", "humid", "Rapid", "PAID"])
+def test_words_ending_in_id_are_not_identifiers(name):
+    """A distinct whole number per row named Paid/Valid/humid is a number, not an ID (the old rule `id$` dropped it)."""
+    s = pd.Series([3, 1, 2, 5, 4, 9, 7, 8, 6, 10, 12, 11, 15, 13, 14, 20, 18, 17, 19, 16, 30], name=name)
+    assert not is_id_name(name)
+    info = infer_column_type(s)
+    assert info.inferred_type == "numeric" and info.action == "used"
+
+
+@pytest.mark.parametrize("name", ["customerID", "PassengerId", "userId", "user_id", "ID", "order-key", "Row Index"])
+def test_identifier_names(name):
+    s = pd.Series([3, 1, 2, 5, 4, 9, 7, 8, 6, 10, 12, 11, 15, 13, 14, 20, 18, 17, 19, 16, 30], name=name)
+    assert is_id_name(name) and infer_column_type(s).inferred_type == "id"
 
 
 def test_japanese_free_text_is_text():

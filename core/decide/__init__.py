@@ -19,7 +19,8 @@ Modules, one concern each:
 
 * :mod:`.data`: loading, checks, the seeded stratified split (or a separate test table / split column);
 * :mod:`.prompts`: the arms' prompts and the TF-IDF retrieval of few-shot examples;
-* :mod:`.run`: the plan, the estimate and the run (cache, progress, stop, per-row failures);
+* :mod:`.plan`: the arms, the settings, the fitted classifier, every planned call and the estimate;
+* :mod:`.run`: the calls (cache, progress, stop, per-row failures) and the background run;
 * :mod:`.learning`: the classifier's learning curve;
 * :mod:`.stats`: accuracy, macro F1, bootstrap CIs, paired differences, McNemar, latency percentiles;
 * :mod:`.cost`: cost per 1,000 queries, batch pricing, projection onto Claude models;
@@ -35,10 +36,11 @@ from __future__ import annotations
 from .analysis import Analysis, analyse
 from .data import BakeoffData, load_bakeoff_data
 from .recommend import Constraints, Recommendation, recommend
+from .plan import ARM_NAMES, ARMS, BakeoffConfig, BakeoffPlan, RunEstimate, plan_bakeoff
 from .report import report_html, report_markdown, write_reports
 from .result import BakeoffResult
-from .run import ARM_NAMES, ARMS, BakeoffConfig, BakeoffPlan, Progress, RunEstimate, plan_bakeoff, run_plan
+from .run import BackgroundRun, Progress, run_plan
 
 __all__ = ["Analysis", "analyse", "BakeoffData", "load_bakeoff_data", "Constraints", "Recommendation", "recommend",
            "report_html", "report_markdown", "write_reports", "BakeoffResult", "ARM_NAMES", "ARMS", "BakeoffConfig",
-           "BakeoffPlan", "Progress", "RunEstimate", "plan_bakeoff", "run_plan"]
+           "BakeoffPlan", "BackgroundRun", "Progress", "RunEstimate", "plan_bakeoff", "run_plan"]

@@ -22,18 +22,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .cost import batch_per_1k, per_1k, project
+from core.arena.providers.bedrock import DEFAULT_MODEL_ID
+
 from .recommend import Candidate, Constraints, Recommendation, recommend
 from .result import BakeoffResult, _arm_metrics
 from .stats import Estimate, bootstrap_accuracy, mcnemar_exact, paired_difference
 
 #: Most thresholds evaluated in the sweep (quantiles of the confidences beyond that).
 MAX_SWEEP_POINTS = 400
+#: Model on which a local run's cascade cost is projected (Bedrock's default, Claude Haiku 4.5 global).
+PROJECTION_MODEL = DEFAULT_MODEL_ID
 
 
 @dataclass
@@ -90,8 +93,12 @@ def hybrid_predictions(result: BakeoffResult, tau: float) -> tuple[list[str], np
     return preds, deferred
 
 
-def sweep(result: BakeoffResult) -> list[dict]:
+def sweep(result: BakeoffResult, prices=None) -> list[dict]:
     """Accuracy, LLM share, cost per 1k and p95 latency of the cascade at each τ (see the module docstring).
+
+    With a local provider (cost 0) and ``prices``, each point also has
+    ``projected_cost_per_1k``: the deferred queries' measured tokens priced on
+    :data:`PROJECTION_MODEL` (Bedrock's default model), for the cost curve.
 
     Thresholds: 0, the classifiers' distinct top-1 probabilities (or
     :data:`MAX_SWEEP_POINTS` quantiles of them) and 1, limited to
@@ -110,15 +117,25 @@ def sweep(result: BakeoffResult) -> list[dict]:
     taus = taus[taus <= result.hybrid_valid_up_to + 1e-12]
     known_cost = all(c is not None for c in cost)
     cost_arr = np.array([c or 0.0 for c in cost], dtype=float)
+    proj_arr = None
+    if result.provider.get("local") and prices is not None:
+        price = prices.price_for(PROJECTION_MODEL)
+        if price is not None:
+            tin = np.array([r.get("hybrid_llm_input_tokens") or 0 for r in result.rows], dtype=float)
+            tout = np.array([r.get("hybrid_llm_output_tokens") or 0 for r in result.rows], dtype=float)
+            proj_arr = (tin * price.input + tout * price.output) / prices.unit_tokens
     n = len(y)
     points = []
     for tau in taus:
         d = conf < tau
         ok = np.where(d, llm_ok, clf_ok)
         lat = lat_clf + np.where(d, lat_llm, 0.0)
-        points.append({"tau": float(tau), "share_llm": float(d.mean()), "accuracy": float(ok.mean()),
-                       "cost_per_1k": float(1000.0 * cost_arr[d].sum() / n) if known_cost else None,
-                       "p95_ms": float(np.percentile(lat, 95))})
+        pt = {"tau": float(tau), "share_llm": float(d.mean()), "accuracy": float(ok.mean()),
+              "cost_per_1k": float(1000.0 * cost_arr[d].sum() / n) if known_cost else None,
+              "p95_ms": float(np.percentile(lat, 95))}
+        if proj_arr is not None:
+            pt["projected_cost_per_1k"] = float(1000.0 * proj_arr[d].sum() / n)
+        points.append(pt)
     return points
 
 
@@ -193,7 +210,7 @@ def analyse(result: BakeoffResult, constraints: Constraints | None = None, *, pr
     prices = prices or load_prices()
     boot, seed = int(result.config.get("bootstrap", 2000)), int(result.config.get("seed", 0))
     arms = {k: dict(v) for k, v in result.arms.items() if k in result.config.get("arms", result.arms.keys())}
-    points = sweep(result)
+    points = sweep(result, prices)
     chosen, meets = choose_tau(points, cons.min_accuracy)
     caveats: list[str] = []
     hybrid_preds = None

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 #: One colour per arm (colour-blind-safe Okabe–Ito palette).
 COLORS = {"classifier": "#0072B2", "zero_shot": "#E69F00", "few_shot": "#D55E00", "hybrid": "#009E73"}
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), height=380,
-               font=dict(size=13), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), height=400,
+               font=dict(size=13), legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
 
 
 def arms_chart(analysis) -> go.Figure:
@@ -54,6 +54,9 @@ def cascade_chart(analysis, *, x: str = "share_llm") -> go.Figure:
     if not pts:
         fig.update_layout(**_LAYOUT, title="Hybrid cascade: not run")
         return fig
+    projected = x == "cost_per_1k" and all("projected_cost_per_1k" in p for p in pts)
+    if projected:  # a local run costs 0: show what its measured tokens would cost on Bedrock's default model
+        x = "projected_cost_per_1k"
     xs = [p[x] if p[x] is not None else float("nan") for p in pts]
     fig.add_scatter(x=xs, y=[p["accuracy"] for p in pts], mode="lines+markers", name="cascade",
                     line=dict(color=COLORS["hybrid"], shape="hv"), marker=dict(size=4),
@@ -71,10 +74,15 @@ def cascade_chart(analysis, *, x: str = "share_llm") -> go.Figure:
     if x == "share_llm":
         title, xaxis = "Hybrid: accuracy vs share of queries sent to the LLM", dict(tickformat=".0%",
                                                                                    title="sent to the LLM")
+    elif projected:
+        title, xaxis = ("Hybrid: accuracy vs cost (Haiku 4.5 projection)",
+                        dict(title="USD per 1,000 queries on Haiku 4.5 (this run's tokens)",
+                             tickprefix="$"))
     else:
         title, xaxis = "Hybrid: accuracy vs cost per 1,000 queries", dict(title="USD per 1,000 queries",
                                                                             tickprefix="$")
-    fig.update_layout(**_LAYOUT, title=title, xaxis=xaxis, yaxis=dict(tickformat=".0%", title="accuracy"))
+    fig.update_layout(**{**_LAYOUT, "margin": dict(l=10, r=10, t=50, b=90)}, title=title, xaxis=xaxis,
+                      yaxis=dict(tickformat=".0%", title="accuracy"))
     return fig
 
 
@@ -107,7 +115,7 @@ def latency_chart(analysis) -> go.Figure:
                     text=[_ms(a["latency_ms"][q]) for a in arms], textposition="outside",
                     hovertemplate="%{x}: %{y:,.1f} ms<extra>" + q + "</extra>")
     fig.update_layout(**_LAYOUT, title="Latency per query (ms, log scale)", barmode="group",
-                      yaxis=dict(type="log", title="ms"))
+                      yaxis=dict(type="log", title="ms", dtick=1))  # ticks at 1, 10, 100... only
     return fig
 
 

@@ -7,7 +7,7 @@ Usage::
         [--arms classifier,zero-shot,few-shot,hybrid]
         [--volume N --latency-ms N --min-accuracy X --budget-usd N] [--explainable] [--languages en,ja]
         [--json OUT] [--report OUT.html] [--report-md OUT.md] [--rows-csv OUT.csv]
-        [--split-column S [--train-value train --test-value test]] [--drop-rare] [--seed 0]
+        [--split-column S [--train-value train --test-value test]] [--drop-rare] [--seed 0] [--hybrid-examples]
         [--yes] [--no-cache] [--context SUMMARY.json] [provider settings]
 
 Prints the estimate (calls, tokens, USD, time) before any call; a paid
@@ -63,7 +63,10 @@ def register(subparsers) -> None:
     m.add_argument("--model", metavar="ID", help="model ID (Bedrock modelId, server model name, or GGUF path)")
     m.add_argument("--k-examples", type=int, default=4, help="worked examples per query, few-shot arm (default 4)")
     m.add_argument("--top-k", type=int, default=3, help="classifier candidates the hybrid's LLM chooses among (3)")
-    m.add_argument("--no-hybrid-examples", action="store_true", help="no example per candidate in the hybrid prompt")
+    m.add_argument("--hybrid-examples", action="store_true",
+                   help="show the hybrid's LLM the most similar training example of each candidate (off by default: "
+                        "it made Gemma 270M less accurate and slower, see benchmarks/bakeoff.py "
+                        "--hybrid-examples-check)")
     m.add_argument("--region", help="AWS region for Bedrock")
     m.add_argument("--profile", help="AWS profile for Bedrock")
     m.add_argument("--base-url", help="OpenAI-compatible base URL (default Ollama's)")
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from .data import load_bakeoff_data
     from .recommend import Constraints
     from .report import check_context, write_reports
-    from .run import BakeoffConfig, LLM_ARMS, parse_arms, plan_bakeoff
+    from .plan import BakeoffConfig, LLM_ARMS, parse_arms, plan_bakeoff
 
     out, err = sys.stdout, sys.stderr
     arms = parse_arms(args.arms)
@@ -166,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         err.write(f"note: {note}\n")
     provider = _provider(args) if any(a in LLM_ARMS for a in arms) else None
     config = BakeoffConfig(arms=arms, k_examples=args.k_examples, top_k=args.top_k,
-                           hybrid_examples=not args.no_hybrid_examples, seed=args.seed)
+                           hybrid_examples=args.hybrid_examples, seed=args.seed)
     cache = None if args.no_cache else ResponseCache("default")
     err.write("training the classifier and building the prompts...\n")
     plan = plan_bakeoff(data, provider, config, cache=cache)
@@ -185,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
     command = "python -m core bakeoff " + " ".join(shlex.quote(a) for a in (sys.argv[2:] if len(sys.argv) > 2 else []))
     if args.json:
         payload = {"result": result.to_dict(), "analysis": analysis.to_dict(), "estimate": est.to_dict()}
-        Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        from core.export import to_json_bytes
+
+        Path(args.json).write_bytes(to_json_bytes(payload))
         err.write(f"wrote {args.json}\n")
     md = args.report_md or (str(Path(args.report).with_suffix(".md")) if args.report else None)
     if args.report or md:

@@ -105,9 +105,9 @@ def estimate_tokens(text: str) -> int:
     """Rough token count of ``text`` for estimates before any call (no tokenizer needed).
 
     About 4 characters per token for ASCII text and 1 token per character
-    otherwise (Japanese, emoji); Claude's and Gemma's tokenizers land within
-    about ±30% of this on our sample queries. Measured counts replace it
-    once calls are made.
+    otherwise (Japanese, emoji). It is close for English and errs high for
+    Japanese with a large-vocabulary tokenizer such as Gemma's, which suits an
+    estimate made before spending. Measured counts replace it once calls are made.
     """
     ascii_chars = sum(1 for ch in text if ord(ch) < 128)
     return int(round(ascii_chars / 4 + (len(text) - ascii_chars)))

@@ -20,7 +20,7 @@ def learning_curve(plan, *, stop=None, progress: Callable[[str], None] | None = 
     """Accuracy of the classifier at each training fraction of ``plan.config.learning_curve``.
 
     Args:
-        plan: a :class:`core.decide.run.BakeoffPlan` (its fitted classifier is the 100% point).
+        plan: a :class:`core.decide.plan.BakeoffPlan` (its fitted classifier is the 100% point).
         stop: checked between fits (``threading.Event`` or callable); points not fitted are left out.
         progress: called with one line of text before each fit.
 

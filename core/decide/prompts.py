@@ -11,8 +11,9 @@ Every LLM arm asks :meth:`LLMProvider.choose` for one raw label key:
   similarity of the classifier's own TF-IDF features (:class:`ExampleIndex`),
   least similar first so the closest sits next to the query.
 * **hybrid** (below the threshold): a short system text listing only the
-  classifier's top-``k`` candidates, in its order, and, when
-  ``examples=True``, the most similar training example of each candidate.
+  classifier's top-``k`` candidates, in its order, then the query; with
+  ``BakeoffConfig(hybrid_examples=True)`` the most similar training example
+  of each candidate comes first (off by default: see ``benchmarks/bakeoff.py``).
 
 The label list comes first and is identical for every query of the zero- and
 few-shot arms, so llama.cpp (and any server with a prefix cache) evaluates it

@@ -190,8 +190,9 @@ def _verdict_of(c: Candidate) -> tuple[str, str]:
 
 
 def _rows_to_settle(c: Candidate, target: float) -> int:
+    """Test rows for a CI that no longer holds ``target``: half-width half the gap, at least twice today's n."""
     gap = abs(c.accuracy.value - target)
-    return rows_for_half_width(c.accuracy.value, max(gap, 0.01))
+    return max(rows_for_half_width(c.accuracy.value, max(gap / 2, 0.005)), 2 * c.accuracy.n)
 
 
 def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constraints: Constraints, *,
@@ -258,7 +259,7 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
             rec.caveats.append(f"{c.name} was scored on only {c.accuracy.n} rows (the run was stopped or the "
                                "provider failed), too few to be a candidate.")
         elif c.arm == "hybrid" and (c.llm_share or 0.0) <= 0.0:
-            rec.caveats.append(f"The hybrid's best threshold sends no query to the LLM, so it is the classifier "
+            rec.caveats.append("The hybrid's best threshold sends no query to the LLM, so it is the classifier "
                                "alone.")
         elif c.arm in ("classifier", "hybrid") or c in llm:
             pool.append(c)
@@ -306,10 +307,14 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
             unsure = [c for c in live if status[c.arm] == "uncertain"]
             if unsure:
                 need = max(_rows_to_settle(c, target) for c in unsure)
-                rec.resolve.append(f"Test on about {need:,} rows to tell whether "
+                rec.resolve.append(f"Test on about {need:,} rows (now {n_test:,}) to tell whether "
                                    f"{' or '.join(_low(c.name) for c in unsure)} reaches {_pct(target)}.")
+                if learning_gain is not None and learning_gain > 0.01 and any(c.arm == "classifier" for c in unsure):
+                    rec.resolve.append(f"Add labelled training data: the classifier gained {learning_gain * 100:.1f} "
+                                       "points on the last step of its learning curve, so it is still improving.")
             else:
                 _weak_resolve(rec, live, target, provider_label, learning_gain)
+            rec.reasons += [f"Ruled out: {why}" for why in rec.excluded.values()]
             return rec
         for c in live:
             if c is first:
@@ -322,8 +327,10 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
                                    f"the cheaper {_low(c.name)} may too ({c.accuracy.pct()}), and "
                                    f"{_low(first.name)} is not measurably more accurate"
                                    + (f": {_diff(d)}." if d is not None else "."))
-                rec.resolve.append(f"Test on about {_rows_to_settle(c, target):,} rows to tell whether "
-                                   f"{_low(c.name)} reaches {_pct(target)}; if it does, it is the cheaper choice.")
+                rec.resolve.append(f"Test on about {_rows_to_settle(c, target):,} rows (now {n_test:,}) to tell "
+                                   f"whether {_low(c.name)} reaches {_pct(target)}; if it does, it is the cheaper "
+                                   "choice.")
+                rec.reasons += [f"Ruled out: {why}" for why in rec.excluded.values()]
                 return rec
         chosen = first
         rec.reasons.append(f"{chosen.name} reaches the {_pct(target)} minimum accuracy: {chosen.accuracy.pct()}; "
@@ -334,7 +341,7 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
             d = diff(chosen.arm, c.arm)
             ranked_before = live.index(c) < live.index(chosen)
             if ranked_before:
-                rec.reasons.append(f"{c.name} is cheaper or faster but "
+                rec.reasons.append(f"{c.name} is {_edge(c, chosen)} but "
                                    f"{'does not reach' if status[c.arm] == 'fails' else 'is not shown to reach'} "
                                    f"the target: {c.accuracy.pct()}"
                                    + (f"; {_low(chosen.name)} vs {_low(c.name)}: {_diff(d)}." if d else "."))
@@ -349,10 +356,12 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
                                    f"{_low(c.name)} {c.accuracy.pct()}"
                                    + (f"; difference {_diff(d)}." if d is not None else "."))
                 rec.resolve.append(f"Set a minimum accuracy: if {_pct(c.accuracy.value)} is enough, "
-                                   f"{_low(c.name)} is the cheaper or faster choice.")
+                                   f"{_low(c.name)} is the choice: it is {_edge(c, best)}.")
                 half = max(abs(d.value) / 2 if d is not None else 0.01, 0.01)
-                rec.resolve.append(f"Or test on about {rows_for_half_width(best.accuracy.value, half):,} rows to "
-                                   "measure the difference between them.")
+                need = max(rows_for_half_width(best.accuracy.value, half), 2 * n_test)
+                rec.resolve.append(f"Or test on about {need:,} rows (now {n_test:,}) to measure the difference "
+                                   "between them.")
+                rec.reasons += [f"Ruled out: {why}" for why in rec.excluded.values()]
                 return rec
         chosen = best
         rec.reasons.append(f"{chosen.name} is the most accurate arm within the constraints: {chosen.accuracy.pct()}.")
@@ -377,6 +386,15 @@ def recommend(candidates: Mapping[str, Candidate] | Iterable[Candidate], constra
                                "limited to the classifier's candidates; log their prompts and answers.")
     rec.reasons += [f"Ruled out: {why}" for why in rec.excluded.values()]
     return rec
+
+
+def _edge(c: Candidate, chosen: Candidate) -> str:
+    """Why ``c`` ranks before ``chosen``: ``"cheaper"``, ``"faster"`` or ``"simpler"``, with the numbers."""
+    if _cost_key(c) < _cost_key(chosen):
+        return f"cheaper ({_usd(c.cost_per_1k)} against {_usd(chosen.cost_per_1k)} per 1,000 queries)"
+    if c.p95_ms is not None and chosen.p95_ms is not None and c.p95_ms < chosen.p95_ms:
+        return f"faster (p95 {c.p95_ms:,.0f} ms against {chosen.p95_ms:,.0f} ms)"
+    return "simpler to run"
 
 
 def _not_needed(chosen: Candidate, c: Candidate, d: Estimate | None) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 from core.errors import ConfigError
 
 from .cost import BATCH_DISCOUNT
-from .run import ARM_NAMES
+from .plan import ARM_NAMES
 
 CONTEXT_KIND = "crossroads.arena.context_evaluation"
 _TEMPLATE = Path(__file__).with_name("report_template.html")
@@ -126,7 +126,8 @@ def _context_section(ctx: dict) -> Section:
         f"answer {ctx.get('n_queries', '–')} held-out queries with the raw prompt and with the classifier-"
         f"contextualised prompt ({ctx.get('source') or 'rows the classifier never trained on'}).")
     if ctx.get("verdict"):
-        s.paragraphs.append(str(ctx["verdict"]))
+        v = str(ctx["verdict"])
+        s.paragraphs.append(v[:1].upper() + v[1:])
     arms = ctx.get("arms") or {}
     rows = []
     for key, label in (("raw", "Raw prompt"), ("contextualised", "Contextualised prompt")):
@@ -147,8 +148,13 @@ def _context_section(ctx: dict) -> Section:
         d = diff.get(key)
         if not d:
             continue
-        drows.append([label, f"{d.get('estimate', 0):+.3f} [{d.get('ci_low', 0):+.3f}, {d.get('ci_high', 0):+.3f}]",
-                      str(d.get("n_queries", "–")), str(d.get("verdict", ""))])
+        if key == "consistency":  # a difference of mean cosines
+            text = f"{d.get('estimate', 0):+.3f} [{d.get('ci_low', 0):+.3f}, {d.get('ci_high', 0):+.3f}]"
+        else:  # a difference of rates, in percentage points
+            text = (f"{d.get('estimate', 0) * 100:+.1f} points [{d.get('ci_low', 0) * 100:+.1f}, "
+                    f"{d.get('ci_high', 0) * 100:+.1f}]")
+        verdict = str(d.get("verdict", ""))
+        drows.append([label, text, str(d.get("n_queries", "–")), verdict[:1].upper() + verdict[1:]])
     if drows:
         s.tables.append(Table(["Contextualised minus raw", "Difference [95% CI]", "n queries", "Reading"], drows))
     return s
@@ -232,7 +238,7 @@ def sections(result, analysis, *, context: dict | None = None, command: str | No
         s.tables.append(Table(["τ", "Share to LLM", "Accuracy", "USD / 1k", "p95 ms"],
                               [[f"{pts[i]['tau']:.3f}", f"{pts[i]['share_llm']:.0%}", f"{pts[i]['accuracy']:.1%}",
                                 _usd(pts[i]["cost_per_1k"]), _ms(pts[i]["p95_ms"])] for i in idx],
-                              caption="Points of the curve (the HTML report has the whole curve)."))
+                              caption="Points of the curve; the HTML report charts all of it."))
         s.figures = ["cascade_share", "cascade_cost"]
         out.append(s)
 

@@ -41,7 +41,7 @@ class BakeoffResult:
 
     Attributes:
         data: :meth:`core.decide.data.BakeoffData.summary`.
-        config: :class:`core.decide.run.BakeoffConfig` as a dict.
+        config: :class:`core.decide.plan.BakeoffConfig` as a dict.
         provider: ``{"name", "model_id", "local", "label"}`` (empty name: no LLM).
         prices: ``{"source", "retrieved", "path", "note"}`` of the price file.
         versions: Python, library and Crossroads versions.
@@ -93,7 +93,7 @@ class BakeoffResult:
 def _arm_metrics(arm: str, y: list[str], preds: list[str | None], recs: list[dict], *, n_planned: int,
                  texts: list[str], provider: dict, boot: int, seed: int, prices) -> dict:
     """Metrics of one arm from its scored rows (``recs`` aligned with ``y``/``preds``)."""
-    from .run import ARM_NAMES
+    from .plan import ARM_NAMES
 
     acc = bootstrap_accuracy(y, preds, B=boot, seed=seed)
     f1 = bootstrap_macro_f1(y, preds, B=boot, seed=seed)
@@ -139,13 +139,13 @@ def build_result(plan, answers: dict[str, dict[int, dict]], curve: list[dict], *
     """Assemble a :class:`BakeoffResult` from a plan and the answers received.
 
     Args:
-        plan: the :class:`core.decide.run.BakeoffPlan` that was run.
+        plan: the :class:`core.decide.plan.BakeoffPlan` that was run.
         answers: ``{arm: {test row: record}}``; a record has the fields of
             :data:`CALL_FIELDS` (or only ``error`` for a failed call).
         curve: learning-curve points.
         stopped / aborted / wall_seconds / versions: how the run went.
     """
-    from .run import CALL_PREFIX, LLM_ARMS, _is_local
+    from .plan import CALL_PREFIX, LLM_ARMS, _is_local
 
     data, cfg = plan.data, plan.config
     prov = plan.provider

@@ -1,10 +1,11 @@
-"""Compare models on a table with cross-validation, plus a held-out test split for charts and SHAP.
+"""Compare models on a table with cross-validation; fold 1 doubles as the held-out view for charts and SHAP.
 
 Notes for SHAP (``core/tabular/explain.py``):
     * Every fitted model is ``Pipeline([("preprocess", ColumnTransformer), ("model", estimator)])``;
-      ``ModelResult.pipeline`` is fitted on ``ComparisonResult.X_train`` (the hold-out
-      split's training rows). Explain it on ``ComparisonResult.X_test`` (rows held out)
-      and use ``X_train`` as the background.
+      ``ModelResult.pipeline`` is the pipeline of cross-validation fold 1, fitted on
+      ``ComparisonResult.X_train`` (the other K-1 folds). Explain it on
+      ``ComparisonResult.X_test`` (fold 1's rows, held out from that pipeline) and use
+      ``X_train`` as the background.
     * ``X_*`` are already prepared (:func:`core.tabular.schema.prepare_features`): only the
       kept feature columns; text/categorical cells are ``object`` str with ``NaN``.
     * Classification targets are encoded as integers ``0..k-1``; ``ComparisonResult.classes``
@@ -19,12 +20,17 @@ Notes for SHAP (``core/tabular/explain.py``):
 Metrics (scikit-learn, https://scikit-learn.org/stable/modules/model_evaluation.html):
 classification: accuracy, balanced accuracy, macro F1, ROC AUC (binary; one-vs-rest
 macro for multiclass), log loss; regression: R², RMSE, MAE. Times are seconds
-of wall clock per fold (fit on the training folds; predict = ``predict`` plus
-``predict_proba`` on the test fold).
+of wall clock per fold, measured inside the worker that ran the fold: fit = the
+pipeline's fit on the training folds (preprocessing + model), predict = preprocessing
+of the test fold + ``predict`` + ``predict_proba``. Folds of different models run at
+the same time on the machine's cores, so a fold's seconds include that sharing.
 """
 
 from __future__ import annotations
 
+import copy
+import os
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -32,7 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
     accuracy_score,
@@ -44,7 +50,7 @@ from sklearn.metrics import (
     roc_auc_score,
     root_mean_squared_error,
 )
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -71,7 +77,6 @@ METRICS: dict[str, dict[str, tuple[str, bool]]] = {
 #: The metric the leaderboard is sorted by, per task.
 PRIMARY_METRIC = {"classification": "balanced_accuracy", "regression": "r2"}
 DEFAULT_FOLDS = 5
-DEFAULT_TEST_SIZE = 0.2
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -88,8 +93,7 @@ class ComparisonSettings:
         target: the column to predict.
         task: as requested: ``"auto"``, ``"classification"`` or ``"regression"``.
         models: ``{model key: hyperparameters}`` compared, in order.
-        folds: requested K.
-        test_size: share of rows held out (0-1).
+        folds: requested K (fold 1 is also the hold-out view).
         random_state: seed of the splits and the models.
         max_rows: row sample size, or ``None`` for every row.
         exclude: feature columns left out by the user.
@@ -99,7 +103,6 @@ class ComparisonSettings:
     task: str = "auto"
     models: dict[str, dict] = field(default_factory=dict)
     folds: int = DEFAULT_FOLDS
-    test_size: float = DEFAULT_TEST_SIZE
     random_state: int = 0
     max_rows: int | None = None
     exclude: list[str] = field(default_factory=list)
@@ -108,12 +111,12 @@ class ComparisonSettings:
         """JSON-ready dict with the attributes above."""
         return {"target": self.target, "task": self.task,
                 "models": {k: dict(v) for k, v in self.models.items()}, "folds": self.folds,
-                "test_size": self.test_size, "random_state": self.random_state, "max_rows": self.max_rows,
-                "exclude": list(self.exclude)}
+                "random_state": self.random_state, "max_rows": self.max_rows, "exclude": list(self.exclude)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ComparisonSettings":
-        """Settings from :meth:`to_dict` output, type-checked.
+        """Settings from :meth:`to_dict` output, type-checked (a ``test_size`` of records written
+        before the hold-out view became fold 1 is ignored).
 
         Raises:
             ConfigError: a field is missing or has the wrong type.
@@ -128,7 +131,6 @@ class ComparisonSettings:
             max_rows = data.get("max_rows")
             return cls(target=str(data["target"]), task=str(data.get("task", "auto")),
                        models={str(k): dict(v) for k, v in models.items()}, folds=int(data.get("folds", DEFAULT_FOLDS)),
-                       test_size=float(data.get("test_size", DEFAULT_TEST_SIZE)),
                        random_state=int(data.get("random_state", 0)),
                        max_rows=None if max_rows is None else int(max_rows), exclude=[str(c) for c in exclude])
         except (KeyError, TypeError, ValueError) as exc:
@@ -137,7 +139,7 @@ class ComparisonSettings:
 
 @dataclass
 class Holdout:
-    """Predictions of one model on the held-out test rows.
+    """Predictions of one model on the held-out rows (cross-validation fold 1).
 
     Attributes:
         y_true: (n_test,) true targets (class indices ``0..k-1`` for classification).
@@ -162,9 +164,10 @@ class ModelResult:
         metrics: ``{metric: {"mean": float, "std": float}}`` over folds (std: population, ddof=0).
         fold_metrics: ``{metric: [per-fold values]}``.
         fit_seconds, predict_seconds: mean seconds per fold.
-        holdout: predictions on the held-out rows (:class:`Holdout`).
-        pipeline: the pipeline fitted on the hold-out split's training rows.
+        holdout: predictions on the held-out rows, fold 1 (:class:`Holdout`).
+        pipeline: the pipeline fitted on the other folds' rows (``ComparisonResult.X_train``).
         baseline: whether it is the dummy baseline.
+        task: ``"classification"`` or ``"regression"``.
     """
 
     key: str
@@ -177,6 +180,12 @@ class ModelResult:
     holdout: Holdout
     pipeline: Pipeline
     baseline: bool = False
+    task: str = ""
+
+    @property
+    def primary(self) -> dict[str, float]:
+        """``{"mean", "std"}`` of the task's :data:`PRIMARY_METRIC`."""
+        return self.metrics[PRIMARY_METRIC[self.task]]
 
 
 @dataclass
@@ -190,8 +199,9 @@ class ComparisonResult:
         n_splits: folds actually used.
         primary_metric: the metric the leaderboard is sorted by.
         results: one :class:`ModelResult` per model, best first.
-        X_train, X_test: prepared feature frames of the hold-out split.
-        y_train, y_test: encoded targets of the hold-out split.
+        X_train, X_test: prepared feature frames of the hold-out view: fold 1's training rows
+            (the other K-1 folds) and its test rows.
+        y_train, y_test: their encoded targets.
         warnings: notices (plain sentences) for the user.
         seconds: total wall-clock seconds.
         settings: the :class:`ComparisonSettings` that produced it.
@@ -329,18 +339,94 @@ def make_pipeline(schema: TableSchema, X: pd.DataFrame, key: str, params: dict |
 #: busy-waiting threads slow down badly under load (measured: 2 threads 10x slower than 1 at load 9).
 OPENMP_THREADS = 1
 
+#: Worker threads that cross-validate (model, fold) tasks at once: the machine's cores.
+#: Threads, not processes: scikit-learn's tree, forest and boosting fits release the GIL, the
+#: fold's preprocessed matrices are shared without copying, and no worker process has to start
+#: (benchmarks/tabular_compare.py measures the whole run against ``cross_validate(n_jobs=-1)``).
+CV_JOBS = max(1, os.cpu_count() or 1)
 
-def _fit_predict(pipe: Pipeline, task: str, n_classes: int, X_tr, y_tr, X_te):
-    with warnings.catch_warnings(), threadpool_limits(OPENMP_THREADS, user_api="openmp"):
-        warnings.simplefilter("ignore", category=ConvergenceWarning)
-        warnings.filterwarnings("ignore", message=".*(infrequent|unknown categories|Found unknown).*")
+#: ``on_result(model_result, models_done, models_total)``
+ResultCallback = Callable[[ModelResult, int, int], None]
+
+
+@dataclass
+class _Prepared:
+    """One fold's preprocessing, fitted once on the fold's training rows and shared by the models."""
+
+    preprocess: Any  # fitted ColumnTransformer
+    Z_train: np.ndarray
+    Z_test: np.ndarray
+    fit_seconds: float  # fit_transform of the training rows
+    transform_seconds: float  # transform of the test rows
+
+
+class _FoldPreprocessing:
+    """Thread-safe, lazily computed :class:`_Prepared` per (fold, scaled or not).
+
+    Models that need the same preprocessing (the trees and the baseline: unscaled; the linear
+    model: scaled) share one fit per fold instead of refitting identical ``ColumnTransformer``\ s.
+    """
+
+    def __init__(self, schema: TableSchema, X: pd.DataFrame, splits: list[tuple[np.ndarray, np.ndarray]], y):
+        self.schema, self.X, self.splits, self.y = schema, X, splits, y
+        self._done: dict[tuple[int, bool], _Prepared] = {}
+        self._locks: dict[tuple[int, bool], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, fold: int, scale: bool) -> _Prepared:
+        key = (fold, scale)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._done:
+                a, b = self.splits[fold]
+                ct = build_preprocessor(self.schema, self.X, scale=scale)
+                t0 = time.perf_counter()
+                Z_tr = ct.fit_transform(self.X.iloc[a], self.y[a])
+                t1 = time.perf_counter()
+                Z_te = ct.transform(self.X.iloc[b])
+                t2 = time.perf_counter()
+                self._done[key] = _Prepared(ct, Z_tr, Z_te, t1 - t0, t2 - t1)
+            return self._done[key]
+
+
+@dataclass
+class _FoldOutcome:
+    key: str
+    fold: int
+    scores: dict[str, float]
+    fit_seconds: float
+    predict_seconds: float
+    y_pred: np.ndarray | None = None  # fold 0 only (the hold-out fold)
+    proba: np.ndarray | None = None
+    pipeline: Pipeline | None = None
+
+
+def _run_fold(prep: _FoldPreprocessing, key: str, params: dict, fold: int, task: str, n_classes: int,
+              random_state: int) -> _FoldOutcome:
+    """Fit model ``key`` on one fold's training rows and score it on the fold's test rows (in a worker).
+
+    Seconds are measured here, inside the worker: fit = the fold's preprocessing fit + the model's
+    fit; predict = the preprocessing transform of the test rows + ``predict`` (+ ``predict_proba``).
+    """
+    spec = MODELS[key]
+    p = prep.get(fold, spec.needs_scaling)
+    a, b = prep.splits[fold]
+    est = spec.build(task, params, random_state)
+    # OpenMP's thread count is per calling thread, so it is limited here, in the worker
+    with threadpool_limits(OPENMP_THREADS, user_api="openmp"):
         t0 = time.perf_counter()
-        pipe.fit(X_tr, y_tr)
+        est.fit(p.Z_train, prep.y[a])
         t1 = time.perf_counter()
-        y_pred = pipe.predict(X_te)
-        proba = _full_proba(pipe, X_te, n_classes) if task == "classification" else None
+        y_pred = est.predict(p.Z_test)
+        proba = _full_proba(est, p.Z_test, n_classes) if task == "classification" else None
         t2 = time.perf_counter()
-    return y_pred, proba, t1 - t0, t2 - t1
+    out = _FoldOutcome(key, fold, _scores(task, prep.y[b], y_pred, proba, n_classes),
+                       p.fit_seconds + (t1 - t0), p.transform_seconds + (t2 - t1))
+    if fold == 0:  # the hold-out fold: keep its predictions and the fitted pipeline
+        out.y_pred, out.proba = y_pred, proba
+        out.pipeline = Pipeline([("preprocess", copy.deepcopy(p.preprocess)), ("model", est)])
+    return out
 
 
 def compare_models(
@@ -350,19 +436,26 @@ def compare_models(
     task: str = "auto",
     models: Sequence[str] | Mapping[str, dict] | None = None,
     folds: int = DEFAULT_FOLDS,
-    test_size: float = DEFAULT_TEST_SIZE,
     random_state: int = 0,
     on_progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
     max_rows: int | None = None,
     exclude: Sequence[str] = (),
+    n_jobs: int | None = None,
 ) -> ComparisonResult:
-    """Cross-validate several models on ``df`` to predict ``target``, and evaluate each on a held-out split.
+    """Cross-validate several models on ``df`` to predict ``target``; keep fold 1 as the hold-out view.
 
     Cross-validation uses every usable row: ``StratifiedKFold`` (shuffled) for
     classification, ``KFold`` (shuffled) for regression; K adapts to tiny data and
-    rare classes (see :func:`plan_folds`). Separately, a stratified hold-out split
-    (``test_size``) gives each model's test predictions (for charts) and the fitted
-    pipeline to explain.
+    rare classes (see :func:`plan_folds`). Every (model, fold) pair is one task, and
+    the tasks of all models run at once on ``n_jobs`` worker threads (joblib), cheap
+    models first, so results arrive model by model. Each fold's preprocessing is
+    fitted once and shared by the models that use the same preprocessing; its seconds
+    are counted in each of those models' fit and predict times.
+
+    Fold 1 is also the hold-out view: each model's pipeline fitted on the other K-1
+    folds (``ComparisonResult.X_train``) and its predictions on fold 1's rows
+    (``X_test``, never seen by that pipeline) feed the test-split charts and SHAP.
 
     Args:
         df: the table (rows x columns); not modified.
@@ -371,34 +464,38 @@ def compare_models(
         models: model keys (``["linear", "forest"]``), or ``{key: hyperparameters}``;
             ``None`` = every registered model supporting the task.
         folds: requested number of folds K (>= 2).
-        test_size: share of rows held out for charts/SHAP (0 < test_size < 1).
         random_state: seed for the splits and the models.
+        on_progress: called as ``on_progress(fraction in [0, 1], message)`` after each fold of each model.
+        on_result: called as ``on_result(model_result, models_done, models_total)`` as soon as all
+            folds of a model are done (in the calling thread; models arrive in order of completion,
+            not rank).
         max_rows: when the table has more rows, a random sample of this many rows
             (seeded by ``random_state``) is used, with a notice; ``None`` = every row.
-        on_progress: called as ``on_progress(fraction in [0, 1], message)`` after each step.
         exclude: feature columns to leave out (e.g. one that leaks the target).
+        n_jobs: worker threads; default :data:`CV_JOBS` (the machine's cores).
 
     Returns:
         A :class:`ComparisonResult`, models sorted best first by :data:`PRIMARY_METRIC`.
 
     Raises:
         DataError: a bad target or ``exclude`` name (see :func:`core.tabular.schema.infer_schema`).
-        ConfigError: unknown model, bad hyperparameter, ``folds`` < 2, bad ``test_size``.
+        ConfigError: unknown model, bad hyperparameter, ``folds`` < 2, ``max_rows`` < 20.
+        LimitError: ``folds`` above ``settings.max_folds`` (see :func:`plan_folds`).
     """
-    settings = ComparisonSettings(target=target, task=task, models={}, folds=folds, test_size=test_size,
+    settings = ComparisonSettings(target=target, task=task, models={}, folds=folds,
                                   random_state=random_state, max_rows=max_rows, exclude=list(exclude))
-    return _compare(df, settings, models, on_progress, saved=None)
+    return _compare(df, settings, models, on_progress, saved=None, on_result=on_result, n_jobs=n_jobs)
 
 
 def _compare(df: pd.DataFrame, settings: ComparisonSettings, models, on_progress: ProgressCallback | None,
-             saved: Mapping[str, Mapping[str, Any]] | None) -> ComparisonResult:
+             saved: Mapping[str, Mapping[str, Any]] | None, on_result: ResultCallback | None = None,
+             n_jobs: int | None = None) -> ComparisonResult:
     """:func:`compare_models` on ``settings``; with ``saved`` (``{key: model record}``) the cross-validation
-    is not re-run: its figures are taken from the records and only the hold-out pipelines are fitted."""
-    target, task, folds, test_size = settings.target, settings.task, settings.folds, settings.test_size
+    is not re-run: its figures are taken from the records and only each model's fold-1 (hold-out)
+    pipeline is fitted."""
+    target, task, folds = settings.target, settings.task, settings.folds
     random_state, max_rows = settings.random_state, settings.max_rows
     start = time.perf_counter()
-    if not 0 < test_size < 1:
-        raise ConfigError(f"test_size must be between 0 and 1, not {test_size}.")
     sample_note = None
     if max_rows is not None:
         if max_rows < 20:
@@ -434,72 +531,86 @@ def _compare(df: pd.DataFrame, settings: ComparisonSettings, models, on_progress
             raise ConfigError(f"unknown model {key!r}; choose from {', '.join(MODELS)}.")
         if not MODELS[key].supports(task):
             raise ConfigError(f"{MODELS[key].label} does not support {task}.")
-        make_pipeline(schema, X.head(0), key, chosen[key])  # validate hyperparameters early
+        MODELS[key].build(task, chosen[key], random_state)  # validate hyperparameters early
 
     k, fold_notes = plan_folds(y, task, folds)
     notices += fold_notes
     splitter = (StratifiedKFold(k, shuffle=True, random_state=random_state) if task == "classification"
                 else KFold(k, shuffle=True, random_state=random_state))
     splits = list(splitter.split(X, y))
-    idx = np.arange(len(y))
-    try:
-        tr_idx, te_idx = train_test_split(idx, test_size=test_size, random_state=random_state,
-                                          stratify=y if task == "classification" else None)
-    except ValueError:
-        tr_idx, te_idx = train_test_split(idx, test_size=test_size, random_state=random_state)
-        notices.append("The hold-out split could not keep class shares (too few rows of a class); "
-                       "it was drawn at random.")
-    X_tr, X_te, y_tr, y_te = X.iloc[tr_idx], X.iloc[te_idx], y[tr_idx], y[te_idx]
+    tr_idx, te_idx = splits[0]
+    prep = _FoldPreprocessing(schema, X, splits, y)
 
     settings.models = {key: dict(params) for key, params in chosen.items()}
-    total_steps = len(chosen) * (1 if saved is not None else k + 1)
-    step = 0
-
-    def report(message: str) -> None:
-        if on_progress is not None:
-            on_progress(min(1.0, step / total_steps), message)
-
-    report(f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y)} rows..." if saved is None
-           else f"Rebuilding {len(chosen)} model(s) on {len(y_tr)} training rows...")
+    # cheap models first, so the first leaderboard rows come within seconds; a saved comparison
+    # only refits fold 1 (the hold-out view): its cross-validation figures are the saved ones
+    order = sorted(chosen, key=lambda key: (MODELS[key].relative_cost, list(chosen).index(key)))
+    fold_ids = range(k) if saved is None else [0]
+    tasks = [(key, f) for key in order for f in fold_ids]
+    total = len(tasks)
+    if on_progress is not None:
+        on_progress(0.0, f"Cross-validating {len(chosen)} model(s) with {k} folds on {len(y):,} rows..."
+                    if saved is None else f"Rebuilding {len(chosen)} model(s) on {len(tr_idx):,} training rows...")
+    outcomes: dict[str, list[_FoldOutcome]] = {key: [] for key in chosen}
     results: list[ModelResult] = []
-    for key, params in chosen.items():
-        spec = MODELS[key]
-        fold_scores: dict[str, list[float]] = {m: [] for m in METRICS[task]}
-        fits, preds = [], []
-        if saved is not None:
-            record = saved[key]
-            fold_scores = {m: [float(v) for v in vals] for m, vals in record["fold_metrics"].items()}
-            fits, preds = [float(record["fit_seconds"])], [float(record["predict_seconds"])]
-        for f, (a, b) in enumerate(splits if saved is None else [], start=1):
-            pipe = make_pipeline(schema, X, key, params, random_state)
-            y_pred, proba, tf, tp = _fit_predict(pipe, task, n_classes, X.iloc[a], y[a], X.iloc[b])
-            for m, v in _scores(task, y[b], y_pred, proba, n_classes).items():
-                fold_scores[m].append(v)
-            fits.append(tf)
-            preds.append(tp)
-            step += 1
-            report(f"{spec.label}: fold {f}/{k} done ({tf:.2f} s fit)")
-        pipe = make_pipeline(schema, X, key, params, random_state)
-        y_pred, proba, _, _ = _fit_predict(pipe, task, n_classes, X_tr, y_tr, X_te)
-        holdout = Holdout(y_te, y_pred, proba, _scores(task, y_te, y_pred, proba, n_classes))
-        step += 1
-        report(f"{spec.label}: hold-out " + ("evaluation done" if saved is None else "model rebuilt"))
-        agg = {}
-        for m, vals in fold_scores.items():
-            arr = np.asarray(vals, dtype=float)
-            ok = arr[~np.isnan(arr)]
-            agg[m] = {"mean": float(ok.mean()) if ok.size else float("nan"),
-                      "std": float(ok.std()) if ok.size else float("nan")}
-        results.append(ModelResult(key, spec.label, params, agg, fold_scores, float(np.mean(fits)),
-                                   float(np.mean(preds)), holdout, pipe, spec.baseline))
+    jobs = max(1, min(n_jobs or CV_JOBS, total))
+    # BLAS threads: 1 (the fold tasks already use every core); warning filters are process-wide,
+    # so both are set here once for every worker thread
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*(infrequent|unknown categories|Found unknown).*")
+        run = Parallel(n_jobs=jobs, backend="threading", return_as="generator_unordered")
+        done = 0
+        for out in run(delayed(_run_fold)(prep, key, chosen[key], f, task, n_classes, random_state)
+                       for key, f in tasks):
+            done += 1
+            outcomes[out.key].append(out)
+            label = MODELS[out.key].label
+            n_done = len(outcomes[out.key])
+            if on_progress is not None:
+                on_progress(min(1.0, done / total),
+                            f"{label}: {n_done}/{k} folds done ({out.fit_seconds:.2f} s fit)" if saved is None
+                            else f"{label}: hold-out model rebuilt")
+            if n_done == len(fold_ids):
+                res = _model_result(out.key, chosen[out.key], outcomes[out.key], task, n_classes, y[te_idx],
+                                    None if saved is None else saved[out.key])
+                results.append(res)
+                if on_result is not None:
+                    on_result(res, len(results), len(chosen))
 
     primary = PRIMARY_METRIC[task]
     results.sort(key=lambda r: (-np.nan_to_num(r.metrics[primary]["mean"], nan=-np.inf), r.baseline))
     if task == "classification" and any(np.isnan(r.metrics["roc_auc"]["mean"]) for r in results):
         notices.append("ROC AUC could not be computed on some folds (a class was missing from a test fold).")
-    report("Done.")
-    return ComparisonResult(schema, task, list(schema.classes), k, primary, results, X_tr, X_te, y_tr, y_te,
-                            notices, time.perf_counter() - start, settings)
+    if on_progress is not None:
+        on_progress(1.0, "Done.")
+    return ComparisonResult(schema, task, list(schema.classes), k, primary, results, X.iloc[tr_idx],
+                            X.iloc[te_idx], y[tr_idx], y[te_idx], notices, time.perf_counter() - start, settings)
+
+
+def _model_result(key: str, params: dict, outs: list[_FoldOutcome], task: str, n_classes: int,
+                  y_test: np.ndarray, record: Mapping[str, Any] | None = None) -> ModelResult:
+    """Aggregate one model's fold outcomes (any order) into a :class:`ModelResult`; with a saved
+    ``record``, the cross-validation figures are the record's and ``outs`` holds fold 1 only."""
+    outs = sorted(outs, key=lambda o: o.fold)
+    spec = MODELS[key]
+    if record is None:
+        fold_scores = {m: [o.scores[m] for o in outs] for m in METRICS[task]}
+        fit_s = float(np.mean([o.fit_seconds for o in outs]))
+        predict_s = float(np.mean([o.predict_seconds for o in outs]))
+    else:
+        fold_scores = {m: [float(v) for v in vals] for m, vals in record["fold_metrics"].items()}
+        fit_s, predict_s = float(record["fit_seconds"]), float(record["predict_seconds"])
+    agg = {}
+    for m, vals in fold_scores.items():
+        arr = np.asarray(vals, dtype=float)
+        ok = arr[~np.isnan(arr)]
+        agg[m] = {"mean": float(ok.mean()) if ok.size else float("nan"),
+                  "std": float(ok.std()) if ok.size else float("nan")}
+    first = outs[0]
+    holdout = Holdout(y_test, first.y_pred, first.proba, dict(first.scores))
+    return ModelResult(key, spec.label, params, agg, fold_scores, fit_s, predict_s, holdout, first.pipeline,
+                       spec.baseline, task)
 
 
 def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
@@ -550,8 +661,32 @@ def result_to_json(result: ComparisonResult, shap_top: list[dict] | None = None,
     }
 
 
-#: Version of the record written by :func:`comparison_to_record`.
-RECORD_VERSION = 1
+def shap_summary(shap_result, model: ModelResult, class_index: int | None = None, k: int = 10
+                 ) -> tuple[list[dict], dict]:
+    """What the JSON says about a SHAP explanation: ``(top_features, info)`` for :func:`result_to_json`.
+
+    Args:
+        shap_result: a :class:`core.tabular.explain.ShapResult` of ``model``.
+        model: the explained model's :class:`ModelResult`.
+        class_index: the output shown (multiclass), ``None`` = the default / the class average.
+        k: how many top features.
+
+    Returns:
+        ``top_features`` (``[{feature, mean_abs_shap}]``, largest first) and ``info``: ``model``,
+        ``model_key``, ``output_units``, ``explainer``, ``n_explained``, ``n_total``, ``sampled``,
+        ``complete`` (False for a first view still being refined), ``grouped``, ``class_index``, ``caption``.
+    """
+    info = {"model": model.label, "model_key": model.key, "output_units": shap_result.output_units,
+            "explainer": shap_result.explainer_name, "n_explained": shap_result.n_explained,
+            "n_total": shap_result.n_total, "sampled": shap_result.sampled, "complete": shap_result.complete,
+            "grouped": shap_result.grouped, "class_index": class_index,
+            "caption": shap_result.caption(class_index)}
+    return shap_result.top_features(k, class_index), info
+
+
+#: Version of the record written by :func:`comparison_to_record`. Version 2: the hold-out view is
+#: cross-validation fold 1 (version 1 held out a separate 20% split).
+RECORD_VERSION = 2
 #: Largest absolute difference allowed between a saved and a rebuilt hold-out metric.
 RESTORE_TOLERANCE = 1e-9
 
@@ -606,9 +741,9 @@ def restore_comparison(df: pd.DataFrame, record: Mapping[str, Any],
                        on_progress: ProgressCallback | None = None) -> tuple[ComparisonResult, RestoreCheck]:
     """Rebuild a saved comparison: refit each model on the same rows with the same seed, and check it.
 
-    Cross-validation figures come from ``record``; each model's hold-out pipeline is
-    fitted again (one fit per model, not K+1) and its hold-out predictions and
-    metrics are compared with the saved ones.
+    Cross-validation figures come from ``record``; each model's fold-1 (hold-out) pipeline is
+    fitted again (one fit per model, not K) and its hold-out predictions and metrics are
+    compared with the saved ones.
 
     Args:
         df: the same table the comparison ran on (rows x columns).
@@ -638,10 +773,16 @@ def restore_comparison(df: pd.DataFrame, record: Mapping[str, Any],
     start = time.perf_counter()
     result = _compare(df, settings, {k: settings.models.get(k, {}) for k in order}, on_progress, saved=models)
     differences: list[str] = []
+    if version < 2:
+        differences.append("Saved by an earlier Crossroads that held out a separate 20% split; the models were "
+                           "rebuilt on cross-validation fold 1 instead, so the test-split charts show fold 1. "
+                           "The cross-validation figures are the saved ones.")
     for r in result.results:
         saved = models[r.key]
         r.metrics = {m: {"mean": float(v["mean"]), "std": float(v["std"])} for m, v in saved["metrics"].items()}
         r.fit_seconds, r.predict_seconds = float(saved["fit_seconds"]), float(saved["predict_seconds"])
+        if version < 2:
+            continue
         y_saved = np.asarray(saved["holdout"]["y_pred"])
         y_now = np.asarray(r.holdout.y_pred)
         if y_saved.shape != y_now.shape:
@@ -667,10 +808,11 @@ def restore_comparison(df: pd.DataFrame, record: Mapping[str, Any],
 def explain_model(result: ComparisonResult, key: str | None = None, *, max_explain_rows: int = 300,
                   max_background_rows: int = 100, time_budget_s: float = 20.0, group_onehot: bool = False,
                   random_state: int = 0):
-    """Explain one compared model with SHAP on the held-out rows (``result.X_test``).
+    """Explain one compared model with SHAP on the held-out rows (``result.X_test``, fold 1).
 
-    Calls :func:`core.tabular.explain.explain` on the model's hold-out pipeline and
-    replaces the encoded classes ``0..k-1`` by the original class labels.
+    Calls :func:`core.tabular.explain.explain` on the model's fold-1 pipeline, with background
+    rows sampled from the rows it was fitted on (``result.X_train``), and names the classes with
+    the original labels instead of the encoded ``0..k-1``.
 
     Args:
         result: from :func:`compare_models`.
@@ -687,9 +829,7 @@ def explain_model(result: ComparisonResult, key: str | None = None, *, max_expla
     from core.tabular.explain import explain
 
     model = result.best if key is None else result.result(key)
-    shap_result = explain(model.pipeline, result.X_test, task=result.task, max_explain_rows=max_explain_rows,
-                          max_background_rows=max_background_rows, time_budget_s=time_budget_s,
-                          group_onehot=group_onehot, random_state=random_state)
-    if result.task == "classification" and shap_result.classes is not None:
-        shap_result.classes = [result.classes[int(c)] for c in shap_result.classes]
-    return shap_result
+    return explain(model.pipeline, result.X_test, task=result.task, max_explain_rows=max_explain_rows,
+                   max_background_rows=max_background_rows, time_budget_s=time_budget_s,
+                   group_onehot=group_onehot, random_state=random_state, background=result.X_train,
+                   class_labels=result.classes if result.task == "classification" else None)

@@ -102,6 +102,8 @@ class ModelSpec:
             (``{"classification": {...}, "regression": {...}}``).
         description: one sentence for the page.
         baseline: ``True`` for the reference model that any useful model must beat.
+        relative_cost: rough fitting cost rank (0 = trivial); cheaper models are cross-validated
+            first so the leaderboard fills in quickly (:func:`core.tabular.compare.compare_models`).
     """
 
     key: str
@@ -114,6 +116,7 @@ class ModelSpec:
     description: str = ""
     baseline: bool = False
     random_state: bool = True
+    relative_cost: int = 1
 
     def supports(self, task: str) -> bool:
         """True when the model has an estimator for ``task``."""
@@ -216,6 +219,7 @@ register_model(ModelSpec(
     ),
     fixed={"classification": {"n_jobs": N_JOBS}, "regression": {"n_jobs": N_JOBS}},
     description="Many decorrelated trees voting together. Robust default, slower to predict.",
+    relative_cost=4,
 ))
 register_model(ModelSpec(
     key="hgb", label="Histogram gradient boosting",
@@ -230,6 +234,7 @@ register_model(ModelSpec(
     ),
     description="Trees added one after another, each fixing the last one's errors; "
                 "scikit-learn's LightGBM-style booster. Often the most accurate on tables.",
+    relative_cost=3,
 ))
 register_model(ModelSpec(
     key="dummy", label="Baseline (dummy)",
@@ -242,5 +247,5 @@ register_model(ModelSpec(
                        help="Always predicts the mean (or median) of the training target."),
     ),
     description="Ignores the features: the score any useful model must beat.",
-    baseline=True, random_state=False,
+    baseline=True, random_state=False, relative_cost=0,
 ))

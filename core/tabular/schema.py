@@ -40,7 +40,21 @@ MAX_CLASSES = 100
 #: Fewest rows (with a target) needed to cross-validate anything.
 MIN_ROWS = 10
 
-_ID_NAME = re.compile(r"(^|[_\s\-.])(id|uuid|guid|key|index)$|^(id|no|number|row)$|id$", re.IGNORECASE)
+#: Column names that say "identifier": ``id``/``uuid``/``guid``/``key``/``index`` as the last word
+#: (``user_id``, ``order-key``, ``Row Index``), or a whole name ``id``/``no``/``number``/``row``.
+_ID_NAME = re.compile(r"(^|[_\s\-.])(id|uuid|guid|key|index)$|^(id|no|number|row)$", re.IGNORECASE)
+#: camelCase / PascalCase identifiers: ``customerID``, ``PassengerId``, ``userId`` (case-sensitive, so
+#: words that merely end in "id" such as ``Paid``, ``Valid`` or ``humid`` are not identifiers).
+_ID_CAMEL = re.compile(r"(?<=[a-z0-9])(Id|ID|Uuid|UUID|Guid|GUID)$")
+
+
+def is_id_name(name: str) -> bool:
+    """True when a column name says it is an identifier (``user_id``, ``customerID``, ``PassengerId``, ``ID``).
+
+    Words ending in the letters "id" are not (``Paid``, ``Valid``, ``humid``, ``Rapid``).
+    """
+    name = str(name).strip()
+    return bool(_ID_NAME.search(name) or _ID_CAMEL.search(name))
 _BOOL_WORDS = {
     frozenset({"yes", "no"}), frozenset({"true", "false"}), frozenset({"y", "n"}), frozenset({"t", "f"}),
     frozenset({"0", "1"}), frozenset({"0.0", "1.0"}), frozenset({"on", "off"})
@@ -203,7 +217,7 @@ def infer_column_type(series: pd.Series) -> ColumnInfo:
         if integral and n_unique == n_nonnull and n_nonnull >= 20:
             ordered = np.sort(values.to_numpy())
             consecutive = bool(np.all(np.diff(ordered) == 1))
-            if _ID_NAME.search(name) or consecutive:
+            if is_id_name(name) or consecutive:
                 return info("id", "a distinct whole number on every row (a row number or identifier), "
                                   "which cannot generalise to new rows")
         return info("numeric", "numbers: missing values imputed with the median; scaled for linear models")
