@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.arena.hybrid import build_prompts, QueryAnalysis  # noqa: E402
 from core.arena.pricing import load_prices  # noqa: E402
 from core.arena.providers import EmbeddedProvider, OpenAICompatProvider  # noqa: E402
-from core.arena.providers.embedded import DEFAULT_N_THREADS, default_gguf_path, load_llama  # noqa: E402
+from core.arena.providers.embedded import default_gguf_path, default_n_threads, load_llama  # noqa: E402
 
 QUERIES = [
     ("I was charged twice for my order, please fix it now!", "billing", "NEGATIVE"),
@@ -92,7 +92,7 @@ def main() -> int:
     t0 = time.perf_counter()
     llm = load_llama(path)
     print(f"embedded model: {path.name}, {path.stat().st_size / 1e6:.0f} MB, "
-          f"load {time.perf_counter() - t0:.2f} s (n_ctx 2048, {DEFAULT_N_THREADS} thread(s))")
+          f"load {time.perf_counter() - t0:.2f} s (n_ctx 2048, {default_n_threads() or 'the library default'} thread(s))")
     report("embedded (llama-cpp-python, few-shot completion)",
                  bench(EmbeddedProvider(), args.n, args.max_tokens))
     if args.base_url:

@@ -118,7 +118,8 @@ def main(argv=None) -> int:
     rows, counts_by = [], {}
     for tok, nfkc, splitter, support in variants:
         t0 = time.perf_counter()
-        local.japanese_analyzer(tok, splitter)
+        local.word_splitter(tok)("準備")
+        local.sentence_splitter(splitter)
         if support:
             from core.sentiment import ja_support
             ja_support.load_lexicon()

@@ -77,6 +77,22 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _url_list(raw: str) -> tuple[str, ...]:
+    urls = tuple(_url(u).rstrip("/") for u in raw.split(",") if u.strip())
+    if not urls:
+        raise _Invalid("no URL in the list (comma-separated http:// or https:// URLs)")
+    from core.arena.providers.openai_compat import normalize_base_url
+
+    return tuple(normalize_base_url(u) for u in urls)
+
+
+def _path_list(raw: str) -> tuple[Path, ...]:
+    paths = tuple(Path(os.path.abspath(os.path.expanduser(p.strip()))) for p in raw.split(",") if p.strip())
+    if not paths:
+        raise _Invalid("no path in the list (comma-separated GGUF files or folders)")
+    return paths
+
+
 def _url(raw: str) -> str:
     from urllib.parse import urlsplit
 
@@ -150,8 +166,18 @@ SPECS: tuple[Spec, ...] = (
          "message, never the app going down)."),
     Spec("excel_timeout_s", "CROSSROADS_EXCEL_TIMEOUT_S", _float(0), 30.0, "s",
          "Time limit of the child process that reads a workbook."),
+    Spec("llama_threads", "CROSSROADS_LLAMA_THREADS", _int(1), None, "threads",
+         "CPU threads of the embedded llama.cpp model (unset: llama-cpp-python's own default, half the cores, "
+         "at least 1)."),
+    Spec("classifier_threads", "CROSSROADS_CLASSIFIER_THREADS", _int(0), 1, "threads",
+         "OpenMP/BLAS threads of the intent classifier's fit and predict; 0 = the libraries' own default (all "
+         "cores). 1 by default: on these small sparse problems more threads only add contention (fits measured "
+         "10x slower with the libraries' default on a busy 2-core machine)."),
     Spec("cache_dir", "CROSSROADS_CACHE_DIR", _path, None, "",
-         "LLM response cache folder (default `$XDG_CACHE_HOME/crossroads/llm` or `~/.cache/crossroads/llm`)."),
+         "LLM response cache folder (default: the user cache folder from `platformdirs`, `$XDG_CACHE_HOME/crossroads/llm` "
+         "or `~/.cache/crossroads/llm` on Linux)."),
+    Spec("cache_mb", "CROSSROADS_CACHE_MB", _float(0), 256.0, "MB",
+         "Size cap of the LLM response cache on disk; past it the least recently used answers are evicted."),
     Spec("llm_prices", "CROSSROADS_LLM_PRICES", _path, None, "",
          "Your own copy of `core/arena/llm_prices.json` (USD per 1M tokens, with source and date)."),
     Spec("openai_base_url", "CROSSROADS_OPENAI_BASE_URL", _url, None, "",
@@ -161,6 +187,12 @@ SPECS: tuple[Spec, ...] = (
          "Model name on that server (default: the first it lists)."),
     Spec("openai_api_key", "CROSSROADS_OPENAI_API_KEY", _text, None, "",
          "Bearer token for that server, if it needs one; never logged, shown or cached.", secret=True),
+    Spec("allowed_base_urls", "CROSSROADS_ALLOWED_BASE_URLS", _url_list, None, "",
+         "Shared deployments: the only OpenAI-compatible base URLs that may be used (comma-separated); the pages "
+         "offer them in a list instead of a free URL input. Unset: any URL (your own machine).", url=True),
+    Spec("allowed_gguf_paths", "CROSSROADS_ALLOWED_GGUF_PATHS", _path_list, None, "",
+         "Shared deployments: the only GGUF files (or folders of them) the embedded model may open, besides the "
+         "default weights (comma-separated). Unset: any path."),
     Spec("aws_prices", "CROSSROADS_AWS_PRICES", _path, None, "",
          "Your own copy of `core/aws/aws_prices.json` (SageMaker instance-hours, Bedrock batch discount, S3; "
          "with source and date) for the AWS job estimates."),

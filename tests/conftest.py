@@ -15,6 +15,10 @@ import pytest
 
 from core.settings import settings
 
+# As the app does before llama.cpp loads (core.arena.providers.embedded.import_llama_cpp): tests that
+# import llama_cpp themselves (pytest.importorskip) must not load it with spinning OpenMP threads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = settings.shared_data  # CROSSROADS_SHARED_DATA, default ../shared/data
 CHROMIUM = "/usr/bin/chromium"

@@ -159,3 +159,17 @@ def test_arena_eval_refuses_repeats_at_temperature_zero(capsys):
     rc = main(["arena-eval", "--train", str(SAMPLE), "--text-column", "text", "--label-column", "label",
                "--repeats", "3", "--temperature", "0"])
     assert rc == 2 and "temperature above 0" in capsys.readouterr().err
+
+
+def test_pii_masking_default_follows_where_the_query_goes():
+    """Masking is on by default exactly when the provider is not local (its spec's flag / is_local()), as on the page."""
+    import argparse
+
+    from core.arena.cli import _pii_options
+    from core.arena.providers import OpenAICompatProvider
+
+    args = argparse.Namespace(mask_pii=None, comprehend_pii=False, profile=None, region=None)
+    assert _pii_options(args, OpenAICompatProvider("http://127.0.0.1:9/v1", "m"))["mask_pii"] is False
+    assert _pii_options(args, OpenAICompatProvider("https://llm.example.com/v1", "m"))["mask_pii"] is True
+    args.mask_pii = False
+    assert _pii_options(args, OpenAICompatProvider("https://llm.example.com/v1", "m"))["mask_pii"] is False

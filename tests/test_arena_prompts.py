@@ -330,3 +330,20 @@ def test_completion_markers_in_user_text_cannot_add_worked_examples():
     assert "＃＃＃ Request:" in body and "Answer： Refund approved" in body and "  Request： more" in body
     assert body.rstrip().endswith("</query>\nAnswer:")  # the only Answer: the model continues is ours
     assert escape_tags("I need an answer: today") == "I need an answer: today"  # only at a line start
+
+
+def test_disk_cache_is_capped_and_evicts_the_oldest(tmp_path):
+    """diskcache with a size limit: past the cap, least recently used answers go; unreadable entries are misses."""
+    from core.arena.providers.base import LLMResponse
+
+    cache = ResponseCache(tmp_path / "c", size_limit_mb=0.05)  # about 52 KB
+    big = "x" * 4000
+    keys = [cache_key({"provider": "t"}, "s", [{"role": "user", "content": str(i)}], {}) for i in range(60)]
+    for k in keys:
+        cache.put(k, LLMResponse(text=big, input_tokens=1, output_tokens=1, stop_reason="stop", latency_ms=1.0,
+                                 model_id="m"))
+    cache._disk.cull()
+    assert 0 < len(cache) < 60 and keys[-1] in cache and keys[0] not in cache
+    assert cache.get(keys[-1]).text == big and cache.hits == 1
+    cache._disk.set(keys[-1], {"text": 5})  # wrong shape: a miss, and deleted
+    assert cache.get(keys[-1]) is None and keys[-1] not in cache and cache.misses == 1

@@ -257,10 +257,37 @@ def test_status_unreachable_endpoint_is_unavailable():
 
     from core.arena.providers import bedrock_status
 
-    class Unreachable:
-        def list_inference_profiles(self, **kwargs):
+    class Unreachable:  # a control client whose endpoint does not answer (models are listed with a paginator)
+        def get_paginator(self, name):
+            return self
+
+        def paginate(self, **kwargs):
             raise EndpointConnectionError(endpoint_url="https://bedrock.us-west-2.amazonaws.com")
 
     prov = BedrockProvider(SONNET, client=_client(), control_client=Unreachable())
     st = bedrock_status(provider=prov)
     assert not st.available and "unreachable" in st.reason
+
+
+def test_model_list_follows_every_page_of_inference_profiles():
+    """boto3's paginator follows nextToken: profiles on the second page are listed too."""
+    ctl = _client("bedrock")
+    prov = BedrockProvider(SONNET, client=_client(), control_client=ctl)
+
+    def profile(pid):
+        return {"inferenceProfileName": pid, "inferenceProfileArn": f"arn:aws:bedrock:us-west-2:1:inference-profile/{pid}",
+                "inferenceProfileId": pid, "status": "ACTIVE", "type": "SYSTEM_DEFINED",
+                "models": [{"modelArn": "arn:aws:bedrock:us-west-2::foundation-model/x"}]}
+
+    with Stubber(ctl) as stub:
+        stub.add_response("list_inference_profiles", {"inferenceProfileSummaries": [profile("us.anthropic.claude-sonnet-4-6")],
+                                                      "nextToken": "page-2"},
+                          {"typeEquals": "SYSTEM_DEFINED", "maxResults": 1000})
+        stub.add_response("list_inference_profiles",
+                          {"inferenceProfileSummaries": [profile("global.anthropic.claude-opus-4-7")]},
+                          {"typeEquals": "SYSTEM_DEFINED", "maxResults": 1000, "nextToken": "page-2"})
+        stub.add_response("list_foundation_models", {"modelSummaries": []},
+                          {"byProvider": "Anthropic", "byOutputModality": "TEXT"})
+        models = prov.list_models()
+        stub.assert_no_pending_responses()
+    assert models == ["global.anthropic.claude-opus-4-7", "us.anthropic.claude-sonnet-4-6"]

@@ -15,9 +15,11 @@ import time
 import pytest
 import requests
 
-import core.arena.providers  # noqa: F401  (sets OMP_WAIT_POLICY before llama_cpp loads)
+from core.arena.providers.embedded import import_llama_cpp, llama_cpp_installed
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+if not llama_cpp_installed():
+    pytest.skip("llama-cpp-python is not installed", allow_module_level=True)
+import_llama_cpp()  # sets OMP_WAIT_POLICY before llama_cpp loads
 
 from core.arena.prompts import RAW_TEMPLATE, completion_prompt  # noqa: E402
 from core.arena.providers import (EmbeddedProvider, OpenAICompatProvider, ProviderStatus,  # noqa: E402
@@ -244,3 +246,27 @@ def test_server_choose_with_a_cut_answer_is_invalid_not_an_error(llama_server):
                     CHOICE_LABELS, max_tokens=3)
     assert r.stop_reason == "length" and r.output_tokens == 3
     assert parse_choice(r.text, CHOICE_LABELS) is None
+
+
+def test_omp_wait_policy_is_set_only_when_llama_cpp_loads(tmp_path):
+    """Importing Crossroads leaves OMP_WAIT_POLICY alone; loading llama.cpp sets it first, unless the user did."""
+    code = ("import os, sys; import core.arena, core.arena.providers; "
+            "before = os.environ.get('OMP_WAIT_POLICY'); "
+            "from core.arena.providers.embedded import import_llama_cpp; import_llama_cpp(); "
+            "print(before, os.environ.get('OMP_WAIT_POLICY'), 'llama_cpp' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["None", "PASSIVE", "True"], out.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
+    assert out.stdout.split() == ["ACTIVE", "ACTIVE", "True"], out.stderr
+
+
+def test_llama_threads_setting(monkeypatch):
+    from core.arena.providers.embedded import default_n_threads
+
+    monkeypatch.delenv("CROSSROADS_LLAMA_THREADS", raising=False)
+    assert default_n_threads() is None  # llama-cpp-python's own default
+    monkeypatch.setenv("CROSSROADS_LLAMA_THREADS", "1")
+    llm = load_llama(default_gguf_path(), n_ctx=256)
+    assert default_n_threads() == 1 and llm.n_threads == 1

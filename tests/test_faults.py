@@ -177,16 +177,20 @@ def test_wrong_shape_cache_entries_are_misses_removed_and_the_batch_goes_on(tmp_
         cache = ResponseCache(tmp_path / "cache")
         first = run_batch(queries, clf, prov, cache=cache, max_tokens=8)
         assert first["error"].tolist() == ["", ""] and len(cache) == 4
-        files = sorted((tmp_path / "cache").glob("*/*.json"))
-        for f, bad in zip(files, ["{}", "[]", '{"text": 5, "latency_ms": "x", "model_id": null}', '"just text"']):
-            f.write_text(bad, encoding="utf-8")
+        cache.close()
+        import diskcache
+
+        with diskcache.Cache(str(tmp_path / "cache"), disk=diskcache.JSONDisk) as store:  # damage every entry
+            keys = sorted(store)
+            for k, bad in zip(keys, [{}, [], {"text": 5, "latency_ms": "x", "model_id": None}, "just text"]):
+                store[k] = bad
         calls = len(server.requests)
         again = run_batch(queries, clf, prov, cache=ResponseCache(tmp_path / "cache"), max_tokens=8)
     assert again["error"].tolist() == ["", ""] and "stopped_early" not in again.attrs
     assert again["raw_response"].tolist() == ["Sure, we can help."] * 2 and not again["raw_cached"].any()
     assert len(server.requests) == calls + 4  # each bad entry was a miss
-    for f in files:  # replaced by good entries
-        assert json.loads(f.read_text(encoding="utf-8"))["text"] == "Sure, we can help."
+    with diskcache.Cache(str(tmp_path / "cache"), disk=diskcache.JSONDisk) as store:  # replaced by good entries
+        assert sorted(store) == keys and all(store[k]["text"] == "Sure, we can help." for k in keys)
 
 
 # --------------------------------------------------------------------------- outputs never overwrite inputs

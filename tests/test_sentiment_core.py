@@ -34,8 +34,10 @@ def test_local_labels_on_clear_examples(text, label):
 
 
 def test_local_negation_flips_japanese_polarity():
-    assert japanese_evidence("この店は良い。とても美しい。") == (2, 0)
-    assert japanese_evidence("この店は良くない。美しくない。") == (0, 2)
+    pos, neg = japanese_evidence("この店は良い。とても美しい。")
+    assert pos >= 2 and neg == 0  # floors: a better lexicon may find more, never the other polarity
+    pos, neg = japanese_evidence("この店は良くない。美しくない。")
+    assert neg >= 2 and pos == 0
 
 
 def test_local_explicit_language_and_errors():

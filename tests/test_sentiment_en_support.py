@@ -54,8 +54,8 @@ def test_held_out_accuracy_and_vader_alone_baseline():
     gold = [g for _, g in pairs]
     on = [LocalBackend().detect(t, "en").sentiment for t, _ in pairs]
     off = [LocalBackend(support_lexicon=False).detect(t, "en").sentiment for t, _ in pairs]
-    assert sum(p == g for p, g in zip(on, gold)) == 13
-    assert sum(p == g for p, g in zip(off, gold)) == 10
+    n_on, n_off = sum(p == g for p, g in zip(on, gold)), sum(p == g for p, g in zip(off, gold))
+    assert n_on >= 13 and n_off >= 10 and n_on > n_off  # floors (13 and 10 when written): improvements pass
     assert [p for p, g in zip(on, gold) if g == "NEUTRAL"] == ["NEUTRAL"] * 5
 
 

@@ -4,8 +4,6 @@ This is the "classic ML" half of the DPR201 design (the workshop used SageMaker
 Linear Learner, multiclass): a linear model that finds a query's category so the
 category, its probability and the alternatives can go into the LLM prompt.
 
-Model
------
 A scikit-learn :class:`~sklearn.pipeline.Pipeline`::
 
     FeatureUnion(
@@ -14,53 +12,11 @@ A scikit-learn :class:`~sklearn.pipeline.Pipeline`::
     ) -> LogisticRegression(C=10, class_weight="balanced", max_iter=2000)
 
 Text is NFKC-normalised and lower-cased first (full-width ``？`` and ``１２``
-become ``?`` and ``12``, half-width katakana become full-width).
+become ``?`` and ``12``, half-width katakana become full-width). The word tokens
+come from :mod:`core.arena.tokenizers` (the feature set was chosen with
+``benchmarks/ja_tokenizer.py``; its figures are in ``benchmarks/NOTES.md`` and the
+README); reading labelled tables is :mod:`core.arena.queries`.
 
-Japanese: measured, janome words + character n-grams chosen
-----------------------------------------------------------
-Japanese is written without spaces, so a regular-expression word tokenizer sees
-a whole clause as one "word". Two remedies were compared with
-``benchmarks/ja_tokenizer.py``: character n-grams, and the words of a PyPI
-tokenizer with a bundled dictionary (janome 0.5.1; SudachiPy 0.7.0 +
-sudachidict-core, mode A; fugashi 1.5.2 + unidic-lite 1.0.8), added to the
-character n-grams or alone. Macro F1 / accuracy, stratified 5-fold CV repeated
-3 times, scikit-learn 1.9.1, 2026-11-30:
-
-=================================  =====================  =====================
-Features                           our sample, ja rows     xSID-ja (text_ja)
-                                   (200 rows, 8 classes)   (395 rows, 8 classes)
-=================================  =====================  =====================
-char 1-4-grams only                0.729 / 0.740           0.939 / 0.967
-char 1-3-grams only                0.770 / 0.777           0.941 / 0.969
-janome uni+bigrams + char 1-4      0.695 / 0.707           0.939 / 0.968
-sudachi uni+bigrams + char 1-4     0.690 / 0.703           0.936 / 0.965
-fugashi uni+bigrams + char 1-4     0.696 / 0.708           0.938 / 0.967
-**janome unigrams + char 1-3**     **0.781 / 0.785**       0.944 / 0.970
-sudachi unigrams + char 1-3        0.768 / 0.777           0.943 / 0.970
-fugashi unigrams + char 1-3        0.779 / 0.787           0.947 / 0.973
-janome words only (no chars)       0.692 / 0.702           0.933 / 0.962
-regex unigrams + char 1-3          0.731 / 0.738           0.944 / 0.970
-=================================  =====================  =====================
-
-Character n-grams do most of the work (1-3 beats 1-4 on both sets). Adding a
-dictionary tokenizer's *unigrams* helps a little on our customer-support
-sample (+0.011 macro F1 for janome, +0.009 fugashi, -0.002 sudachi) and is
-level on xSID (+0.003/+0.006/+0.002); word *bigrams* hurt on both (too sparse
-for a few hundred rows). Regex unigrams, which leave Japanese to the
-characters, score below the characters alone on our sample (0.731). The differences between janome and fugashi are within
-the fold-to-fold spread (about ±0.08 on our sample), so the default is
-``japanese_tokenizer="janome"``: best on our sample, pure Python with its
-dictionary bundled in the wheel, already a dependency (no compiler, no
-separate dictionary download). ``"fugashi"`` (MeCab in C, faster) and
-``"sudachi"`` remain selectable, and ``None`` leaves Japanese to the
-characters. The tokenizer is only called on the Japanese runs of a text, and
-is loaded once per process, so English corpora (banking77) pay nothing for it.
-On English data the choice of char 1-3 or 1-4 and of word unigrams or bigrams
-moved macro F1 by less than 0.01 on our EN rows and accuracy by less than 0.03
-on a banking77 subset (20/class), so the smaller feature set was kept.
-
-Persistence
------------
 An :class:`IntentClassifier` is a plain object that can be pickled by *our own*
 code (for example ``st.cache_resource`` or the Decide page). Never unpickle a
 file a user uploaded: pickle runs code.
@@ -69,11 +25,7 @@ file a user uploaded: pickle runs code.
 from __future__ import annotations
 
 import math
-import re
-import threading
-import unicodedata
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -85,135 +37,15 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import DataError
 
-#: Dictionary tokenizers for Japanese that can be chosen, and the PyPI packages they need.
-JAPANESE_TOKENIZERS = {
-    "janome": "janome",
-    "sudachi": "sudachipy + sudachidict-core",
-    "fugashi": "fugashi + unidic-lite",
-}
-#: Default Japanese tokenizer, chosen by measurement (see the module docstring).
-DEFAULT_JAPANESE_TOKENIZER: str | None = "janome"
+# Tokenizers and table reading live in their own modules; imported here so that
+# ``from core.arena.classifier import ...`` keeps working for every caller.
+from .queries import LabelledQueries, load_labelled_queries, sample_queries_path
+from .tokenizers import (DEFAULT_JAPANESE_TOKENIZER, JAPANESE_TOKENIZERS, MixedScriptTokenizer, contains_japanese,
+                         normalize_text)
 
-# Runs of hiragana, katakana (incl. the prolonged sound mark) and CJK ideographs.
-_JA_RUN = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ]+")
-_WORD = re.compile(r"\w+")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC-normalise and lower-case ``text`` (full-width ASCII and half-width kana unified).
-
-    Args:
-        text: any string.
-
-    Returns:
-        The normalised string (same meaning; ``"ＡＢＣ？"`` -> ``"abc?"``).
-    """
-    return unicodedata.normalize("NFKC", text).lower()
-
-
-def contains_japanese(text: str) -> bool:
-    """Return ``True`` when ``text`` has at least one kana or kanji character."""
-    return bool(_JA_RUN.search(text))
-
-
-class MixedScriptTokenizer:
-    """Word tokenizer for English/Japanese text; a picklable callable ``str -> list[str]``.
-
-    Non-Japanese parts are split on ``\\w+``. Runs of Japanese characters are
-    split by a dictionary tokenizer (``janome``, ``sudachi`` in mode A, or
-    ``fugashi`` with unidic-lite), or, with ``backend=None``, dropped from the
-    word features (the character n-grams then carry Japanese alone). Word
-    bigrams are added when ``ngram_range`` is ``(1, 2)``.
-
-    Args:
-        backend: ``"janome"``, ``"sudachi"``, ``"fugashi"`` or ``None``.
-        ngram_range: ``(min_n, max_n)`` of word n-grams to emit.
-
-    Raises:
-        DataError: unknown backend, or its package is not installed.
-    """
-
-    def __init__(self, backend: str | None = DEFAULT_JAPANESE_TOKENIZER, ngram_range: tuple[int, int] = (1, 2)):
-        if backend is not None and backend not in JAPANESE_TOKENIZERS:
-            raise DataError(
-                f"unknown Japanese tokenizer {backend!r}; choose one of {sorted(JAPANESE_TOKENIZERS)} or None."
-            )
-        self.backend = backend
-        self.ngram_range = tuple(ngram_range)
-        self._impl = None
-
-    # -- pickling: the native tokenizers are rebuilt lazily after unpickling --
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_impl"] = None
-        return state
-
-    def _split_japanese(self, run: str) -> list[str]:
-        if self.backend is None:
-            return []
-        if self._impl is None:
-            self._impl = _backend(self.backend)
-        return self._impl(run)
-
-    def tokens(self, text: str) -> list[str]:
-        """Return the word tokens (unigrams only) of an already normalised ``text``."""
-        out: list[str] = []
-        pos = 0
-        for m in _JA_RUN.finditer(text):
-            out.extend(_WORD.findall(text[pos:m.start()]))
-            out.extend(self._split_japanese(m.group()))
-            pos = m.end()
-        out.extend(_WORD.findall(text[pos:]))
-        return out
-
-    def __call__(self, text: str) -> list[str]:
-        toks = self.tokens(normalize_text(text))
-        lo, hi = self.ngram_range
-        grams: list[str] = []
-        for n in range(lo, hi + 1):
-            grams.extend(" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1))
-        return grams
-
-    def __repr__(self) -> str:
-        return f"MixedScriptTokenizer(backend={self.backend!r}, ngram_range={self.ngram_range})"
-
-
-_BACKENDS: dict[str, Any] = {}
-_BACKENDS_LOCK = threading.Lock()
-
-
-def _backend(name: str):
-    """The process-wide splitter for ``name`` (dictionaries are loaded once, not per fold)."""
-    with _BACKENDS_LOCK:
-        if name not in _BACKENDS:
-            _BACKENDS[name] = _make_backend(name)
-        return _BACKENDS[name]
-
-
-def _make_backend(name: str):
-    """Build a ``str -> list[str]`` surface-form splitter for Japanese (lazy import)."""
-    try:
-        if name == "janome":
-            from janome.tokenizer import Tokenizer
-
-            tok = Tokenizer(wakati=True)
-            return lambda s: [t for t in tok.tokenize(s) if t.strip()]
-        if name == "sudachi":
-            from sudachipy import Dictionary, SplitMode
-
-            tok = Dictionary(dict="core").create(mode=SplitMode.A)
-            return lambda s: [m.surface() for m in tok.tokenize(s) if m.surface().strip()]
-        if name == "fugashi":
-            import fugashi
-
-            tagger = fugashi.Tagger()  # finds unidic-lite's bundled dictionary
-            return lambda s: [w.surface for w in tagger(s) if w.surface.strip()]
-    except ImportError as exc:
-        raise DataError(
-            f"the Japanese tokenizer {name!r} needs the package(s) {JAPANESE_TOKENIZERS[name]}: "
-            f"pip install them, or choose japanese_tokenizer=None ({exc})."
-        ) from exc
-    raise DataError(f"unknown Japanese tokenizer {name!r}.")
+__all__ = ["IntentClassifier", "stratified_subsample", "LabelledQueries", "load_labelled_queries",
+           "sample_queries_path", "JAPANESE_TOKENIZERS", "DEFAULT_JAPANESE_TOKENIZER", "MixedScriptTokenizer",
+           "normalize_text", "contains_japanese"]
 
 
 def _check_texts(texts: Any, what: str = "texts") -> list[str]:
@@ -300,10 +132,9 @@ class IntentClassifier:
         class_weight: ``"balanced"`` (default: rare intents are not drowned) or ``None``.
         max_iter: solver iterations.
         random_state: seed for the cross-validation shuffles.
-        n_threads: OpenMP/BLAS threads used while fitting and predicting
-            (default 1: on these small sparse problems extra threads only add
-            contention; measured 10x slower fits with the default thread count
-            on a busy 2-core machine). ``None`` leaves the libraries' default.
+        n_threads: OpenMP/BLAS threads used while fitting and predicting; ``"setting"``
+            (default) = ``CROSSROADS_CLASSIFIER_THREADS`` (1 unless set: on these small sparse
+            problems extra threads only add contention); ``None`` leaves the libraries' default.
 
     Attributes:
         pipeline: the scikit-learn ``Pipeline`` (``features`` -> ``model``), fitted by :meth:`fit`.
@@ -321,7 +152,7 @@ class IntentClassifier:
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
         random_state: int = 0,
-        n_threads: int | None = 1,
+        n_threads: int | None | str = "setting",
     ):
         if japanese_tokenizer is not None and japanese_tokenizer not in JAPANESE_TOKENIZERS:
             raise DataError(
@@ -350,6 +181,14 @@ class IntentClassifier:
         state.setdefault("_single", None)
         state.setdefault("_classes", None)
         self.__dict__.update(state)
+
+    def _thread_limit(self) -> int | None:
+        """Threads for ``threadpool_limits``: :attr:`n_threads`, or the setting (0 there = no limit)."""
+        if self.n_threads != "setting":
+            return self.n_threads
+        from core.settings import settings
+
+        return settings.classifier_threads or None
 
     # ------------------------------------------------------------------ build
     def build_pipeline(self) -> Pipeline:
@@ -405,7 +244,7 @@ class IntentClassifier:
         """
         x, y = self._check_labelled(texts, labels)
         pipe = self.build_pipeline()
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             pipe.fit(x, y)
         self.pipeline = pipe
         self.n_train_ = len(x)
@@ -441,7 +280,7 @@ class IntentClassifier:
         """
         pipe = self._fitted()
         x = _check_texts(texts)
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             return pipe.predict_proba(x)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -522,7 +361,7 @@ class IntentClassifier:
             note = (f"{folds} folds requested but the smallest category has {smallest} examples, "
                     f"so {used} folds were used.")
         cv = StratifiedKFold(n_splits=used, shuffle=True, random_state=self.random_state)
-        with threadpool_limits(self.n_threads):
+        with threadpool_limits(self._thread_limit()):
             res = sk_cross_validate(self.build_pipeline(), x, y, cv=cv, scoring=("accuracy", "f1_macro"), n_jobs=1)
         acc = [float(v) for v in res["test_accuracy"]]
         f1 = [float(v) for v in res["test_f1_macro"]]
@@ -579,103 +418,3 @@ def stratified_subsample(texts: Sequence[str], labels: Sequence[str], limit: int
     parts = [g.sample(n=n_per[lab], random_state=random_state) for lab, g in df.groupby("label", sort=False)]
     sub = pd.concat(parts).sort_index()
     return sub["text"].tolist(), sub["label"].tolist()
-
-
-@dataclass
-class LabelledQueries:
-    """Texts and labels read from a table; unpacks as ``texts, labels = ...``.
-
-    Attributes:
-        texts: query strings (``list[str]``), missing/blank rows removed.
-        labels: their labels as ``str``.
-        n_dropped: rows removed because the text or the label was missing/blank.
-        name: the table's name (file name) for display.
-        notes: what was detected or changed, in plain words.
-    """
-
-    texts: list[str]
-    labels: list[str]
-    n_dropped: int = 0
-    name: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[list[str]]:
-        return iter((self.texts, self.labels))
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-
-def load_labelled_queries(source: Any, text_column: str, label_column: str) -> LabelledQueries:
-    """Read labelled queries from a file, its bytes, a ``LoadedTable`` or a ``DataFrame``.
-
-    Files go through :func:`core.io.load_table` (CSV/TSV, Excel, Parquet,
-    JSON Lines; encoding and delimiter detected). Rows whose text or label is
-    missing or blank are dropped and counted. Labels become strings (``1`` ->
-    ``"1"``); texts keep their content (embedded newlines are kept).
-
-    Args:
-        source: a path (``str``/``PathLike``), raw ``bytes``, a
-            ``core.io.LoadedTable`` or a ``pandas.DataFrame``.
-        text_column: name of the column holding the query text.
-        label_column: name of the column holding the category.
-
-    Returns:
-        A :class:`LabelledQueries`.
-
-    Raises:
-        DataError: unreadable file, missing column, same column for both, or
-            no usable row left.
-    """
-    notes: list[str] = []
-    if isinstance(source, pd.DataFrame):
-        frame, name = source, "table"
-    elif hasattr(source, "frame") and isinstance(getattr(source, "frame"), pd.DataFrame):
-        frame, name = source.frame, getattr(source, "name", "") or "table"
-        notes.extend(getattr(source, "notes", []) or [])
-    else:
-        from core.io import load_table
-
-        loaded = load_table(source)
-        frame, name = loaded.frame, loaded.name
-        notes.extend(loaded.notes)
-    cols = [str(c) for c in frame.columns]
-    for what, col in (("text", text_column), ("label", label_column)):
-        if col not in frame.columns:
-            raise DataError(f"{name}: no {what} column {col!r}; the columns are {cols}.")
-    if text_column == label_column:
-        raise DataError("the text column and the label column must be different columns.")
-    def _label(v: Any) -> str:
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
-
-    def _text(v: Any) -> str:
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return ""
-        return str(v)
-
-    texts: list[str] = []
-    labels: list[str] = []
-    n_dropped = 0
-    for t, lab in zip(frame[text_column].tolist(), frame[label_column].tolist()):
-        t, lab = _text(t), _label(lab)
-        if t.strip() and lab:
-            texts.append(t)
-            labels.append(lab)
-        else:
-            n_dropped += 1
-    if n_dropped:
-        notes.append(f"{n_dropped} row(s) without a text or a label were left out.")
-    if not texts:
-        raise DataError(f"{name}: no row has both a {text_column!r} text and a {label_column!r} label.")
-    return LabelledQueries(texts=texts, labels=labels, n_dropped=n_dropped, name=str(name), notes=notes)
-
-
-def sample_queries_path():
-    """Path of the bundled customer-support sample (``data/support_queries.csv``)."""
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[2] / "data" / "support_queries.csv"

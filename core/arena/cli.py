@@ -54,7 +54,8 @@ def _provider_options(p: argparse.ArgumentParser) -> None:
     mask = p.add_mutually_exclusive_group()
     mask.add_argument("--mask-pii", dest="mask_pii", action="store_true", default=None,
                       help="mask emails, phones, cards, IBANs, My Numbers, JP postal codes before sending "
-                           "(default: on for Bedrock, off for local models)")
+                           "(default: on when the query leaves this machine, as the page does: Bedrock or a remote "
+                           "server; off for the embedded model and servers on localhost)")
     mask.add_argument("--no-mask-pii", dest="mask_pii", action="store_false", help="send the query as typed")
     p.add_argument("--comprehend-pii", action="store_true",
                    help="also mask what Amazon Comprehend DetectPiiEntities finds (English and Spanish; needs AWS)")
@@ -123,7 +124,7 @@ def _check_provider(args):
 
 
 def _pii_options(args, provider) -> dict:
-    mask = args.mask_pii if args.mask_pii is not None else provider.name == "bedrock"
+    mask = args.mask_pii if args.mask_pii is not None else not provider.is_local()  # mask what leaves the machine
     detector = None
     if args.comprehend_pii:
         if not mask:

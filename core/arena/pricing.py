@@ -24,7 +24,6 @@ from typing import Any
 from core.errors import ConfigError
 
 DEFAULT_PRICES_PATH = Path(__file__).with_name("llm_prices.json")
-PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,10 @@ class PriceTable:
         ``model_id``. ``global.*`` IDs use the ``global`` price (falling back
         to ``regional``); others use ``regional`` (falling back to ``global``).
         """
-        mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-        is_global = mid.startswith("global.")
-        for prefix in PROFILE_PREFIXES:
-            if mid.startswith(prefix):
-                mid = mid[len(prefix):]
-                break
+        from core.arena.providers.bedrock_models import base_model_id
+
+        is_global = model_id.rsplit("/", 1)[-1].startswith("global.")
+        mid = base_model_id(model_id)
         keys = [k for k in self.models if mid.startswith(k)]
         if not keys:
             return None

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from core.errors import ConfigError
+from core.text.script import has_japanese_script, language_name
 
 __all__ = [
     "DEFAULT_SYSTEM",
@@ -191,22 +192,14 @@ def _substitute(template: str, values: Mapping[str, str], where: str) -> str:
     return "\n".join(out_lines)
 
 
-_JA_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-
-#: ISO 639-1 code -> English name, for "Reply in <language>".
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "ja": "Japanese", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "zh": "Chinese", "ko": "Korean", "ar": "Arabic", "hi": "Hindi",
-}
-
-
 def is_japanese(text: str) -> bool:
-    """``True`` if ``text`` contains kana or kanji (the script test used to pick examples)."""
-    return bool(_JA_RE.search(str(text)))
+    """``True`` if ``text`` contains kana or kanji (the script test used to pick examples);
+    :func:`core.text.script.has_japanese_script`."""
+    return has_japanese_script(text)
 
 
 def reply_language(query: str, language_code: str = "") -> str:
-    """The language name the answer must be written in.
+    """The language name the answer must be written in (:func:`core.text.script.language_name`).
 
     Args:
         query: the customer's text.
@@ -214,16 +207,12 @@ def reply_language(query: str, language_code: str = "") -> str:
             ``QueryAnalysis.language_code``); may be empty.
 
     Returns:
-        ``"Japanese"`` when the query has kana/kanji; else the name of
-        ``language_code`` (:data:`LANGUAGE_NAMES`); else ``"English"`` for
-        ASCII-only text; else ``"the customer's language"``.
+        ``"Japanese"`` when the query has kana; else the name of ``language_code``
+        (``"zh"`` -> ``"Chinese"``); else what the script says (hangul -> Korean,
+        short han-only text -> Japanese); else ``"English"`` for ASCII-only text;
+        else ``"the customer's language"``.
     """
-    if is_japanese(query):
-        return "Japanese"
-    code = str(language_code or "").lower()[:2]
-    if code in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[code]
-    return "English" if str(query).isascii() else "the customer's language"
+    return language_name(language_code, str(query))
 
 
 def humanise_label(label: str) -> str:

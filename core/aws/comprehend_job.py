@@ -224,14 +224,10 @@ def sentiment_accuracy(table: pd.DataFrame) -> dict | None:
     """Accuracy of ``Sentiment`` against the ``label`` column (via :func:`core.sentiment.evaluate.evaluate`)."""
     if "label" not in table:
         return None
-    from scipy.stats import binomtest
-
     from core.sentiment.evaluate import evaluate
 
     ev = evaluate(table["label"].tolist(), [None if pd.isna(v) else v for v in table["Sentiment"].tolist()])
-    correct = int(round(ev.accuracy * ev.n))
-    lo, hi = binomtest(correct, ev.n).proportion_ci(0.95, method="wilson") if ev.n else (float("nan"),) * 2
-    return {"accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "n": ev.n, "ci95": [float(lo), float(hi)]}
+    return {"accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "n": ev.n, "ci95": list(ev.accuracy_ci)}
 
 
 # ------------------------------------------------------------------------------------------- job kind

@@ -120,13 +120,15 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def default_jobs_dir() -> Path:
-    """``$CROSSROADS_AWS_JOBS_DIR``, else ``$XDG_DATA_HOME/crossroads/aws-jobs``."""
+    """``$CROSSROADS_AWS_JOBS_DIR``, else ``platformdirs.user_data_path("crossroads") / "aws-jobs"``
+    (``$XDG_DATA_HOME/crossroads/aws-jobs`` or ``~/.local/share/crossroads/aws-jobs`` on Linux)."""
+    import platformdirs
+
     from core.settings import settings
 
     if settings.aws_jobs_dir:
         return Path(settings.aws_jobs_dir).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "crossroads" / "aws-jobs"
+    return platformdirs.user_data_path("crossroads") / "aws-jobs"
 
 
 class JobStore:

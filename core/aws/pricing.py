@@ -23,17 +23,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from core.errors import ConfigError
+from core.text.script import count_cjk
 
 PRICES_FILE = Path(__file__).with_name("aws_prices.json")
 QUOTAS_FILE = Path(__file__).with_name("quotas.json")
-PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
 
 
 def _load(path: str | os.PathLike | None, env: str, default: Path, what: str) -> dict:
@@ -77,11 +75,9 @@ def load_quotas(path: str | os.PathLike | None = None) -> dict:
 
 def per_model(table: Mapping[str, Any], model_id: str) -> Any:
     """The entry of ``table`` for a Bedrock ``model_id``: longest key the bare model ID starts with, else ``default``."""
-    mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-    for prefix in PROFILE_PREFIXES:
-        if mid.startswith(prefix):
-            mid = mid[len(prefix):]
-            break
+    from core.arena.providers.bedrock_models import base_model_id  # the one list of inference-profile prefixes
+
+    mid = base_model_id(model_id)
     keys = [k for k in table if k != "default" and mid.startswith(k)]
     return table[max(keys, key=len)] if keys else table.get("default")
 
@@ -93,7 +89,7 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    cjk = len(_CJK.findall(text))
+    cjk = count_cjk(text)
     return cjk + math.ceil((len(text) - cjk) / 4)
 
 

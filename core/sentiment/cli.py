@@ -20,7 +20,13 @@ from core.errors import DataError
 
 
 def register(subparsers) -> None:
-    """Add the ``sentiment`` sub-command to ``subparsers`` (an argparse sub-parsers action)."""
+    """Add the ``sentiment`` sub-command to ``subparsers`` (an argparse sub-parsers action).
+
+    The ``--backend`` choices are the registered backends (:mod:`core.sentiment.registry`).
+    """
+    from core.sentiment.registry import BACKENDS
+
+    default = next((n for n, s in BACKENDS.items() if s.local), next(iter(BACKENDS)))
     p = subparsers.add_parser(
         "sentiment", help="sentiment of a text or a table column (local or Amazon Comprehend)",
         description="Sentiment in Amazon Comprehend's schema (POSITIVE, NEGATIVE, NEUTRAL, MIXED + four scores). "
@@ -33,7 +39,9 @@ def register(subparsers) -> None:
                    "and a confusion matrix (with --data)")
     p.add_argument("--limit", type=int, metavar="N", help="analyse only the first N rows (with --data)")
     p.add_argument("--lang", default="auto", help="auto (default), en, ja, or another Comprehend code")
-    p.add_argument("--backend", default="local", choices=["local", "comprehend"], help="default: local (offline)")
+    p.add_argument("--backend", default=default, choices=list(BACKENDS),
+                   help=f"default: {default} ({BACKENDS[default].label}); "
+                        + "; ".join(f"{n}: {s.label}" for n, s in BACKENDS.items() if n != default))
     p.add_argument("--profile", help="AWS profile for Comprehend (default: boto3's default chain)")
     p.add_argument("--region", help="AWS region for Comprehend (default: from the profile or AWS_REGION)")
     p.add_argument("--json", nargs="?", const="-", metavar="OUT",
@@ -43,16 +51,16 @@ def register(subparsers) -> None:
 
 
 def _backend(args):
+    from core.errors import ProviderError
     from core.sentiment import get_backend
+    from core.sentiment.registry import backend_spec
 
-    if args.backend == "comprehend":  # credentials first, then region: say the first thing to fix
-        from core.errors import ProviderError
-        from core.sentiment.comprehend import comprehend_status
-
-        ok, reason = comprehend_status(args.profile, args.region)
-        if not ok:
-            raise ProviderError(f"Amazon Comprehend cannot be used: {reason}")
-    return get_backend(args.backend, profile=args.profile, region=args.region)
+    spec = backend_spec(args.backend)
+    settings = spec.settings_from({"profile": args.profile, "region": args.region})
+    ok, reason = spec.probe(**settings)  # e.g. Comprehend: credentials first, then region
+    if not ok:
+        raise ProviderError(f"{spec.label} cannot be used: {reason}")
+    return get_backend(args.backend, **settings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,7 +95,7 @@ def _run_data(args) -> int:
 
     from core.export import check_outputs, to_csv_bytes, to_json_bytes, write_atomic
     from core.io import load_table
-    from core.sentiment import analyze_batch, estimate_cost
+    from core.sentiment import analyze_batch
     from core.sentiment.evaluate import evaluate, normalize_labels
 
     if not args.text_column:
@@ -111,8 +119,11 @@ def _run_data(args) -> int:
     texts = df[args.text_column].tolist()
     if args.label_column:
         normalize_labels(df[args.label_column].tolist())  # fail before any work (or AWS charge) is done
-    if args.backend == "comprehend":
-        print(estimate_cost(texts, language=args.lang).describe(), file=sys.stderr)
+    from core.sentiment.registry import backend_spec
+
+    spec = backend_spec(args.backend)
+    if spec.supports("cost_estimate"):
+        print(spec.estimate(texts, language=args.lang).describe(), file=sys.stderr)
     last = [-1]
     show = sys.stderr.isatty()  # progress on a terminal only; pipes and logs get the summary
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.errors import DataError
 from core.sentiment.base import LABELS
+from core.text.columns import suggest_text_column, text_columns
 
 LABEL_ALIASES: dict[str, str] = {
     **{k: "POSITIVE" for k in ("positive", "pos", "p", "1", "+1", "ポジティブ", "肯定", "positiv")},
@@ -75,11 +76,27 @@ class Evaluation:
     confusion: pd.DataFrame
     per_label: pd.DataFrame
 
+    @property
+    def accuracy_ci(self) -> tuple[float, float]:
+        """95% Wilson interval of :attr:`accuracy` over :attr:`n` rows (``scipy.stats.binomtest``)."""
+        return wilson_interval(int(round(self.accuracy * self.n)), self.n)
+
     def to_dict(self) -> dict:
         """JSON-ready dict."""
-        return {"n": self.n, "accuracy": self.accuracy, "macro_f1": self.macro_f1,
+        return {"n": self.n, "accuracy": self.accuracy, "accuracy_ci95": list(self.accuracy_ci),
+                "macro_f1": self.macro_f1,
                 "confusion": {"labels": list(self.confusion.index), "matrix": self.confusion.values.tolist()},
                 "per_label": self.per_label.reset_index().to_dict(orient="records")}
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``successes / n`` (``(nan, nan)`` when ``n`` is 0)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def evaluate(reference: Sequence, predicted: Sequence[str | None]) -> Evaluation:
@@ -113,3 +130,93 @@ def evaluate(reference: Sequence, predicted: Sequence[str | None]) -> Evaluation
         confusion=pd.DataFrame(cm, index=pd.Index(labels, name="reference"), columns=pd.Index(labels, name="predicted")),
         per_label=pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=pd.Index(labels, name="label")),
     )
+
+
+# ----------------------------------------------------------------------------- columns of a table
+def label_columns(frame: pd.DataFrame, *, exclude: Sequence = (), sample_rows: int = 500) -> list:
+    """Columns whose first ``sample_rows`` non-missing values are all sentiment labels (:func:`normalize_labels`)."""
+    out = []
+    for c in frame.columns:
+        if c in exclude:
+            continue
+        try:
+            normalize_labels(frame[c].dropna().head(sample_rows).tolist())
+        except DataError:
+            continue
+        out.append(c)
+    return out
+
+
+@dataclass
+class ColumnGuess:
+    """The columns a sentiment batch would use by default.
+
+    Attributes:
+        text_columns: every text column (the choices for the text).
+        text: :func:`core.text.columns.suggest_text_column` (a column named like ``text``, else the
+            longest texts), or ``None`` when there is no text column.
+        label: the first other column whose values are all sentiment labels, or ``None``.
+    """
+
+    text_columns: list
+    text: object | None
+    label: object | None
+
+
+def guess_columns(frame: pd.DataFrame) -> ColumnGuess:
+    """Which column holds the texts and which the reference labels, for the page's defaults.
+
+    Args:
+        frame: the loaded table.
+
+    Returns:
+        :class:`ColumnGuess`; ``text`` is ``None`` when no column holds text.
+    """
+    texts = text_columns(frame)
+    if not texts:
+        return ColumnGuess([], None, None)
+    text = suggest_text_column(frame)
+    labels = label_columns(frame, exclude=(text,))
+    return ColumnGuess(texts, text, labels[0] if labels else None)
+
+
+@dataclass
+class Agreement:
+    """How often two backends gave the same label on the same rows.
+
+    Attributes:
+        n: rows both analysed (both labels present).
+        n_agree: rows among them with the same label.
+        disagree: positions (0-based) of the rows both analysed with different labels.
+    """
+
+    n: int
+    n_agree: int
+    disagree: list[int]
+
+    @property
+    def rate(self) -> float:
+        """``n_agree / n`` in [0, 1] (0 when ``n`` is 0)."""
+        return self.n_agree / self.n if self.n else 0.0
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """95% Wilson interval of :attr:`rate`."""
+        return wilson_interval(self.n_agree, self.n)
+
+
+def agreement(first: Sequence[str | None], second: Sequence[str | None]) -> Agreement:
+    """Agreement of two label sequences of the same rows (``None``/NaN: a row that failed, skipped).
+
+    Raises:
+        DataError: the lengths differ.
+    """
+    if len(first) != len(second):
+        raise DataError(f"{len(first)} labels against {len(second)}: the two runs must cover the same rows.")
+
+    def present(v) -> bool:
+        return v is not None and not (isinstance(v, float) and v != v)
+
+    both = [i for i, (a, b) in enumerate(zip(first, second)) if present(a) and present(b)]
+    disagree = [i for i in both if first[i] != second[i]]
+    return Agreement(len(both), len(both) - len(disagree), disagree)

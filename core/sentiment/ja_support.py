@@ -48,11 +48,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from core.errors import DataError
+from core.text import japanese
+from core.text.japanese import Morpheme
 
 #: The lexicon file shipped with the package.
 LEXICON_PATH = Path(__file__).with_name("ja_support_lexicon.tsv")
@@ -108,29 +110,19 @@ class SupportEvidence:
     matches: list[tuple[str, int]] = field(default_factory=list)
 
 
-_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _tokenizer():
-    from sudachipy import Dictionary, SplitMode
-
-    return Dictionary(dict="core").create(SplitMode.C)
-
-
-def morphemes(text: str) -> list[tuple[str, str]]:
+def morphemes(text: str, tokens: Sequence[Morpheme] | None = None) -> list[tuple[str, str]]:
     """``(normalized_form, part_of_speech)`` of each SudachiPy morpheme (mode C), ます/です dropped.
 
     Args:
         text: Japanese text (one sentence is best).
+        tokens: ``text`` already tokenised by :func:`core.text.japanese.tokenize` in mode C
+            (then it is not tokenised again).
 
     Returns:
         A list of ``(normalized form, top-level part of speech)`` pairs, e.g. ``("遅い", "形容詞")``.
     """
-    with _LOCK:  # SudachiPy tokenizers are not safe to share between threads
-        ms = _tokenizer().tokenize(text)
-        out = [(m.normalized_form(), m.part_of_speech()[0]) for m in ms]
-    return [(f, p) for f, p in out if not (f in IGNORED and p == "助動詞")]
+    ms = japanese.tokenize(text, "C") if tokens is None else tokens
+    return [(m.normalized_form, m.pos) for m in ms if not (m.normalized_form in IGNORED and m.pos == "助動詞")]
 
 
 @functools.lru_cache(maxsize=4)
@@ -191,18 +183,21 @@ def _negated(tokens: list[tuple[str, str]], end: int) -> bool:
     return False
 
 
-def sentence_evidence(sentence: str, lexicon: SupportLexicon | None = None) -> SupportEvidence:
+def sentence_evidence(sentence: str, lexicon: SupportLexicon | None = None, *,
+                      tokens: Sequence[Morpheme] | None = None) -> SupportEvidence:
     """Apply rules 1-4 of the module docstring to one sentence.
 
     Args:
         sentence: one Japanese sentence (NFKC-normalised text is expected).
         lexicon: a :class:`SupportLexicon` (default: the shipped one).
+        tokens: ``sentence`` already tokenised by :func:`core.text.japanese.tokenize`
+            in mode C, so it is not tokenised twice.
 
     Returns:
         :class:`SupportEvidence` with the evidence this sentence adds.
     """
     lex = lexicon or load_lexicon()
-    tokens = morphemes(sentence)
+    tokens = morphemes(sentence, tokens)
     forms = [f for f, _ in tokens]
     ev = SupportEvidence()
     i = 0

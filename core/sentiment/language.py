@@ -2,7 +2,8 @@
 
 Method, chosen by cost (see ``benchmarks/sentiment_accuracy.py``):
 
-1. **Script counts** (Unicode ranges, microseconds, no data): any kana means
+1. **Script counts** (:func:`core.text.script.script_language`: Unicode ranges,
+   microseconds, no data): any kana means
    Japanese, checked first, even when Latin letters outnumber the Japanese ones
    (chABSA: 「当連結会計年度における…Sony Financial Holdings…」 was sent to lingua and
    came out Spanish/French); otherwise the most frequent script decides: Hangul means Korean; Arabic and Devanagari scripts mean Arabic and
@@ -20,18 +21,12 @@ Method, chosen by cost (see ``benchmarks/sentiment_accuracy.py``):
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
+
+from core.text.script import has_han, has_kana, script_language
 
 #: Below this many characters, statistical detection is not attempted (Comprehend's own minimum too).
 MIN_DETECT_CHARS = 20
-
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 @dataclass
@@ -79,10 +74,10 @@ def language_prior(texts) -> str | None:
     for t in texts:
         if not isinstance(t, str):
             continue
-        has_kana = bool(_KANA.search(t))
-        if has_kana or _HAN.search(t):
+        kana_here = has_kana(t)
+        if kana_here or has_han(t):
             cjk += 1
-            kana += has_kana
+            kana += kana_here
     return "ja" if cjk and kana * 2 >= cjk else None
 
 
@@ -97,36 +92,11 @@ def detect_language(text: str, prior: str | None = None) -> LanguageGuess:
     Returns:
         A :class:`LanguageGuess`; ``code`` is ``"und"`` when the text has no letters.
     """
-    kana = len(_KANA.findall(text))
-    han = len(_HAN.findall(text))
-    counts = {
-        "ko": len(_HANGUL.findall(text)),
-        "ar": len(_ARABIC.findall(text)),
-        "hi": len(_DEVANAGARI.findall(text)),
-        "latin": len(_LATIN.findall(text)),
-        "cjk": kana + han,
-    }
-    letters = sum(counts.values())
-    if letters == 0:
-        return LanguageGuess("und", 0.0, "script", ["No letters found: cannot tell the language."])
-    if kana:  # script first: kana exist only in Japanese, whatever Latin names the text also holds
-        return LanguageGuess("ja", counts["cjk"] / letters, "script")
-    top = max(counts, key=counts.get)
-    share = counts[top] / letters
-    if top == "cjk":
-        if han >= MIN_DETECT_CHARS and prior == "ja":
-            return LanguageGuess("ja", share * 0.5, "prior",
-                                 ["Han characters without kana, in a batch that is mostly Japanese: "
-                                  "analysed as Japanese."])
-        if han >= MIN_DETECT_CHARS:
-            return LanguageGuess("zh", share, "script",
-                                 ["Han characters without kana: detected as Chinese. "
-                                  "Choose Japanese explicitly if this is Japanese."])
-        return LanguageGuess("ja", share * 0.5, "script",
-                             ["Short text in Han characters only: assumed Japanese. "
-                              "Choose the language explicitly if this is Chinese."])
-    if top != "latin":
-        return LanguageGuess(top, share, "script")
+    guess = script_language(text, prior)
+    share = guess.share
+    if guess.code is not None:
+        return LanguageGuess(guess.code, share, "prior" if guess.from_prior else "script",
+                             [guess.notice] if guess.notice else [])
     if len(text.strip()) < MIN_DETECT_CHARS:
         return LanguageGuess("en", share * 0.5, "default",
                              [f"Text shorter than {MIN_DETECT_CHARS} characters: assumed English. "

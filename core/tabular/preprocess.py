@@ -22,7 +22,6 @@ Feature names come from ``get_feature_names_out`` and read like ``Age``,
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -35,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.tabular.schema import TableSchema
+from core.text.script import has_cjk
 
 #: Categories seen in fewer rows than this (or this share of rows) are grouped as "infrequent".
 MIN_FREQUENCY = 10
@@ -125,7 +125,7 @@ class TextTfidf(TfidfVectorizer):
 
 def _is_cjk(values: pd.Series) -> bool:
     sample = "".join(map(str, values.dropna().head(50)))
-    return bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", sample))
+    return has_cjk(sample)
 
 
 def build_preprocessor(schema: TableSchema, X: pd.DataFrame | None = None, *, scale: bool = True,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.text.script import has_cjk
 
 #: Every inferred column type.
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime", "text", "id", "constant", "empty")
@@ -161,7 +162,7 @@ def _looks_like_datetime(values: pd.Series) -> bool:
 
 
 def _is_cjk(text: str) -> bool:
-    return bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", text))
+    return has_cjk(text)
 
 
 def infer_column_type(series: pd.Series) -> ColumnInfo:

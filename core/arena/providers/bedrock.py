@@ -7,27 +7,8 @@ Credentials come only from boto3's default chain (environment, shared config
 or profile, SSO, instance/container role), optionally with a named profile;
 Crossroads never reads, logs, shows or stores them.
 
-Retries: botocore's ``standard`` retry mode (``max_attempts`` in total,
-exponential backoff with jitter). It retries ``ThrottlingException`` (a
-throttling code), ``ModelNotReadyException`` (marked ``retryable`` in the
-bedrock-runtime API model), ``ServiceUnavailableException``,
-``InternalServerException`` and connection errors. When one of those still
-fails, :class:`~core.errors.ProviderError` has ``retryable=True`` and its
-message says how many retries were made. Setup errors
-(``AccessDeniedException``, ``ValidationException``,
-``ResourceNotFoundException``) are not retried and say what to fix;
-``ModelTimeoutException`` has its own message.
-
-Temperature: sent only to models that accept it (:func:`accepts_temperature`).
-Claude Opus 4.7 and later reject sampling parameters (``temperature``,
-``top_p``, ``top_k``) with a 400 error, as stated in Anthropic's migration
-guide (https://platform.claude.com/docs/en/about-claude/models/migration-guide#migrating-to-claude-opus-4-7)
-and the Bedrock model card
-(https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-opus-4-7.html).
-Claude 3.x and Claude 4 models up to 4.6 (Haiku 4.5, Sonnet 4/4.5/4.6, Opus
-4/4.1/4.5/4.6) accept ``temperature``; for a Claude model not in that list we
-omit it (the request then uses the model's default instead of failing).
-Non-Claude models get it.
+Model IDs and what each model accepts are :mod:`.bedrock_models`; error messages
+(retries that actually happened, setup errors) are :mod:`.bedrock_errors`.
 """
 
 from __future__ import annotations
@@ -36,284 +17,19 @@ import logging
 import re
 from typing import Any, Generator
 
-from core.errors import BAD_CREDENTIAL_CODES, ProviderError, aws_credentials_error
+from core.errors import ProviderError
 
 from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
+from .bedrock_errors import (RETRIED_CODES, SETUP_CODES, _client_error_parts, count_retries,  # noqa: F401
+                             provider_error_from_boto)
+from .bedrock_models import (BUILTIN_MODEL_IDS, CHOICE_TOOL, DEFAULT_MODEL_ID, PROFILE_PREFIXES,  # noqa: F401
+                             _tool_choice, accepts_temperature, base_model_id, choice_tool_mode, rank_model_ids)
+
+__all__ = ["BedrockProvider", "DEFAULT_MODEL_ID", "BUILTIN_MODEL_IDS", "PROFILE_PREFIXES", "CHOICE_TOOL",
+           "base_model_id", "accepts_temperature", "choice_tool_mode", "provider_error_from_boto", "count_retries",
+           "RETRIED_CODES", "SETUP_CODES"]
 
 log = logging.getLogger(__name__)
-
-#: Default model: Claude Haiku 4.5 through the global cross-region inference profile.
-DEFAULT_MODEL_ID = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
-
-#: Fallback list when ``list_foundation_models`` / ``list_inference_profiles``
-#: are not permitted: current Claude models as cross-region inference profile
-#: IDs (``global.`` routes worldwide; ``us.``/``eu.``/``apac.`` stay in a
-#: geography). Which ones exist depends on the region: see
-#: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html
-BUILTIN_MODEL_IDS: tuple[str, ...] = (
-    "global.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "global.anthropic.claude-sonnet-4-6",
-    "global.anthropic.claude-opus-4-7",
-    "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "us.anthropic.claude-sonnet-4-6",
-    "us.anthropic.claude-opus-4-7",
-    "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "eu.anthropic.claude-sonnet-4-6",
-    "eu.anthropic.claude-opus-4-7",
-    "apac.anthropic.claude-haiku-4-5-20251001-v1:0",
-    "apac.anthropic.claude-sonnet-4-6",
-)
-
-#: Inference-profile prefixes (geography or global) that may start a Bedrock model ID.
-PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
-
-# Claude naming: "claude-<family>-<major>[-<minor>][-<date>]" from Claude 4 on,
-# "claude-<major>[-<minor>]-<family>" before, plus "claude-v2"/"claude-instant".
-_NEW_NAMING = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d+))?")
-_OLD_NAMING = re.compile(r"claude-(?:v\d|instant|[123](?:-\d)?-(?:opus|sonnet|haiku))")
-#: Last Claude version that still accepts sampling parameters (Opus 4.7 is the first that doesn't).
-LAST_TEMPERATURE_VERSION = (4, 6)
-
-#: Error codes that botocore's standard mode retries before giving up.
-RETRIED_CODES = {
-    "ThrottlingException": "Bedrock throttled the request",
-    "ModelNotReadyException": "the model is not ready yet (it is being loaded)",
-    "ServiceUnavailableException": "Bedrock is temporarily unavailable",
-    "InternalServerException": "Bedrock had an internal error",
-}
-#: Setup errors: retrying cannot fix them.
-SETUP_CODES = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException")
-
-
-def base_model_id(model_id: str) -> str:
-    """Strip an inference-profile prefix: ``"us.anthropic.x"`` -> ``"anthropic.x"``.
-
-    Also accepts an inference-profile or foundation-model ARN and keeps the
-    part after the last ``/``.
-    """
-    mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-    for prefix in PROFILE_PREFIXES:
-        if mid.startswith(prefix):
-            return mid[len(prefix):]
-    return mid
-
-
-def accepts_temperature(model_id: str) -> bool:
-    """Whether ``temperature`` may be sent to this Bedrock model.
-
-    Args:
-        model_id: a model ID, inference-profile ID or ARN.
-
-    Returns:
-        ``False`` for Claude models from Opus 4.7 on (and Claude models not
-        recognised), ``True`` for older Claude models and non-Claude models.
-        See the module docstring for the sources.
-    """
-    mid = base_model_id(model_id).lower()
-    if "claude" not in mid:
-        return True
-    if _OLD_NAMING.search(mid):
-        return True
-    m = _NEW_NAMING.search(mid)
-    if not m:
-        return False
-    major = int(m.group(1))
-    minor = int(m.group(2)) if m.group(2) and len(m.group(2)) <= 2 else 0  # 8 digits = a date
-    return (major, minor) <= LAST_TEMPERATURE_VERSION
-
-
-#: Name of the tool :meth:`BedrockProvider.choose` offers; its input is ``{"label": <enum>}``.
-CHOICE_TOOL = "choose_label"
-_ANY_CLAUDE = re.compile(r"claude-[a-z]+-(\d+)")
-
-
-def choice_tool_mode(model_id: str) -> str | None:
-    """How :meth:`BedrockProvider.choose` sets Converse's ``toolChoice`` for this model.
-
-    The one place that knows which models accept a forced tool:
-
-    * ``"tool"`` (``{"tool": {"name": "choose_label"}}``, the model must call
-      that tool): Claude 3, 3.5 and 3.7 and Claude 4.x (Haiku 4.5, Sonnet
-      4-4.6, Opus 4-4.8), and Amazon Nova. The Bedrock API reference of
-      ``ToolChoice`` says the ``tool`` member is "only supported by Anthropic
-      Claude 3 and Amazon Nova models"
-      (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolChoice.html),
-      written when Claude 3 was the current generation; Anthropic's tool-choice
-      guide forces a named tool on ``claude-sonnet-4-6``
-      (https://platform.claude.com/cookbook/tool-use-tool-choice).
-    * ``"any"`` (``{"any": {}}``, some tool must be called): Mistral Large,
-      which takes ``toolChoice`` but not a named tool (same API reference).
-    * ``"auto"`` (the model may answer in text; the ``enum`` still constrains
-      the tool input): Claude 5 and later. Claude Opus 5.5 and Claude Fable
-      5.1 answer a forced tool (``any`` or a named tool) with HTTP 400
-      ("Forced tool use returns an error",
-      https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5),
-      and Claude Opus 5 has thinking on by default, which Anthropic does not
-      allow together with forced tool use. Also any model not listed here.
-    * ``None``: no tool at all (Claude 2.x and Claude Instant have no tool use
-      on Converse); the label is read from the text.
-
-    A model that still rejects the forced choice (a ``ValidationException``
-    about the tool choice) is retried once with ``"auto"`` and remembered.
-
-    Args:
-        model_id: a model ID, inference-profile ID or ARN.
-
-    Returns:
-        ``"tool"``, ``"any"``, ``"auto"`` or ``None``.
-    """
-    mid = base_model_id(model_id).lower()
-    if "claude" in mid:
-        if re.search(r"claude-(?:v\d|instant)", mid):
-            return None
-        if _OLD_NAMING.search(mid):
-            return "tool"
-        m = _ANY_CLAUDE.search(mid)
-        return "tool" if m and int(m.group(1)) <= 4 else "auto"
-    if mid.startswith("amazon.nova"):
-        return "tool"
-    if mid.startswith("mistral.mistral-large"):
-        return "any"
-    return "auto"
-
-
-def _tool_choice(mode: str) -> dict[str, Any]:
-    return {"tool": {"tool": {"name": CHOICE_TOOL}}, "any": {"any": {}}}.get(mode, {"auto": {}})
-
-
-def _geo_prefix(region: str | None) -> str | None:
-    if not region:
-        return None
-    if region.startswith("us-gov"):
-        return "us-gov."
-    if region.startswith(("us-", "ca-")):
-        return "us."
-    if region.startswith("eu-"):
-        return "eu."
-    if region.startswith("ap-"):
-        return "apac."
-    return None
-
-
-def _client_error_parts(exc: Exception) -> tuple[str, str, int | None]:
-    """``(code, message, retries)``; ``retries`` is botocore's ``RetryAttempts`` (``None`` when not reported)."""
-    resp = getattr(exc, "response", None) or {}
-    err = resp.get("Error", {}) or {}
-    code = str(err.get("Code") or type(exc).__name__)
-    message = str(err.get("Message") or "").strip()
-    retries = (resp.get("ResponseMetadata") or {}).get("RetryAttempts")
-    if retries is None:
-        retries = getattr(exc, "retry_attempts", None)
-    return code, message, int(retries) if retries is not None else None
-
-
-def _stamp_retry_attempts(exception=None, context=None, **_kwargs) -> None:
-    """botocore ``after-call-error`` hook: note on a failed call's exception how many retries botocore made.
-
-    A ``ClientError`` carries ``ResponseMetadata.RetryAttempts``; a connection
-    error (``ConnectionClosedError``, ``ReadTimeoutError``...) carries nothing,
-    so the count is read from the call's retry context (attempts - 1).
-    """
-    attempts = ((context or {}).get("retries") or {}).get("attempt")
-    if exception is not None and attempts:
-        try:
-            exception.retry_attempts = int(attempts) - 1
-        except AttributeError:
-            pass
-
-
-def count_retries(client: Any) -> Any:
-    """Register :func:`_stamp_retry_attempts` on a ``bedrock-runtime`` client (once); returns the client."""
-    events = getattr(getattr(client, "meta", None), "events", None)
-    if events is not None:
-        events.register("after-call-error.bedrock-runtime", _stamp_retry_attempts,
-                        unique_id="crossroads-retry-attempts")
-    return client
-
-
-def _retried(retries: int | None, max_attempts: int) -> str:
-    if retries is None:
-        return f"retried by botocore (up to {max_attempts - 1} times)"
-    if retries == 0:
-        return ("not retried (botocore's retry budget is spent after many failures in a row, or the "
-                "error is not retried)")
-    return f"retried {retries} time{'s' if retries != 1 else ''} with backoff"
-
-
-def provider_error_from_boto(exc: Exception, *, model_id: str, region: str | None,
-                             max_attempts: int) -> ProviderError:
-    """Translate a botocore exception into a :class:`ProviderError` for the user.
-
-    Args:
-        exc: ``botocore.exceptions.ClientError`` (incl. ``EventStreamError``),
-            ``NoCredentialsError``, ``EndpointConnectionError``, ...
-        model_id: the model that was called (for the message).
-        region: AWS region used.
-        max_attempts: the configured total attempts (to say how often it was retried).
-
-    Returns:
-        A ``ProviderError`` whose ``code`` is the AWS error code and whose
-        ``retryable`` is ``True`` only for errors botocore already retried.
-    """
-    from botocore import exceptions as bex
-
-    where = f"model {model_id} in {region or 'the default region'}"
-    if isinstance(exc, (bex.NoCredentialsError, bex.PartialCredentialsError)):
-        return ProviderError(
-            "No AWS credentials found. Configure them the usual way (aws configure, "
-            "AWS_PROFILE, aws sso login, or an instance role); Crossroads never asks for keys.",
-            code="NoCredentials")
-    if isinstance(exc, bex.ProfileNotFound):
-        return ProviderError(f"AWS profile not found: {exc}. Check the profile name.", code="ProfileNotFound")
-    if isinstance(exc, (bex.TokenRetrievalError, bex.SSOError)):  # the SSO session has expired
-        return aws_credentials_error(type(exc).__name__, "Amazon Bedrock")
-    retries = getattr(exc, "retry_attempts", None)
-    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError)):
-        return ProviderError(
-            f"Could not reach Amazon Bedrock in {region or 'the default region'}; "
-            f"{_retried(retries, max_attempts)}: check the network and the region.",
-            retryable=True, code="EndpointConnectionError")
-    if isinstance(exc, bex.ReadTimeoutError):
-        return ProviderError(
-            f"Bedrock did not answer in time for {where} (read timeout); {_retried(retries, max_attempts)}. "
-            "Lower max tokens or try again.", retryable=True, code="ReadTimeout")
-    if isinstance(exc, (bex.HTTPClientError, bex.ConnectionError)):  # ConnectionClosedError, a proxy, TLS...
-        return ProviderError(
-            f"The connection to Amazon Bedrock broke for {where} ({type(exc).__name__}); "
-            f"{_retried(retries, max_attempts)}. Try again; a batch moves on to the next query.",
-            retryable=True, code=type(exc).__name__)
-    if isinstance(exc, bex.ClientError):
-        code, message, attempts = _client_error_parts(exc)
-        detail = f" AWS said: {message}" if message else ""
-        if code in RETRIED_CODES:
-            return ProviderError(
-                f"{RETRIED_CODES[code]} ({code}) for {where}; {_retried(attempts, max_attempts)} "
-                "and it still failed. Wait a minute and try again, or lower the batch size / "
-                "ask for a higher quota.", retryable=True, code=code)
-        if code in BAD_CREDENTIAL_CODES:
-            return aws_credentials_error(code, "Amazon Bedrock")
-        if code == "ModelTimeoutException":
-            return ProviderError(
-                f"The model took too long to answer (ModelTimeoutException) for {where}. "
-                "Lower max tokens or shorten the prompt, then try again.", code=code)
-        if code == "AccessDeniedException":
-            return ProviderError(
-                f"Setup error: access denied to {where} (AccessDeniedException). Enable access to "
-                "this model in the Bedrock console for this region and allow bedrock:InvokeModel and "
-                f"bedrock:InvokeModelWithResponseStream in IAM.{detail}", code=code)
-        if code == "ValidationException":
-            return ProviderError(
-                f"Setup error: Bedrock rejected the request for {where} (ValidationException). "
-                "Check the model ID; many models must be called through an inference profile "
-                f"ID such as us./eu./apac./global.<model>.{detail}", code=code)
-        if code == "ResourceNotFoundException":
-            return ProviderError(
-                f"Setup error: {where} was not found (ResourceNotFoundException). Pick a model "
-                f"listed for this region or change the region.{detail}", code=code)
-        return ProviderError(f"Bedrock error {code} for {where}.{detail}", code=code)
-    if isinstance(exc, bex.BotoCoreError):
-        return ProviderError(f"Bedrock client error for {where}: {exc}", code=type(exc).__name__)
-    return ProviderError(f"Unexpected Bedrock failure for {where}: {exc}", code=type(exc).__name__)
 
 
 class BedrockProvider(LLMProvider):
@@ -591,37 +307,20 @@ class BedrockProvider(LLMProvider):
 
     def rank_models(self, model_ids: list[str]) -> list[str]:
         """Order model IDs: ``global.`` profiles, this region's geography, plain IDs, other profiles."""
-        geo = _geo_prefix(self.region)
-
-        def rank(mid: str) -> tuple[int, str]:
-            if mid.startswith("global."):
-                return (0, mid)
-            if geo and mid.startswith(geo):
-                return (1, mid)
-            if any(mid.startswith(p) for p in PROFILE_PREFIXES):
-                return (3, mid)
-            return (2, mid)
-
-        return sorted(dict.fromkeys(model_ids), key=rank)
+        return rank_model_ids(model_ids, self.region)
 
     def _list_remote(self) -> list[str]:
         from botocore.exceptions import ClientError
         ctl = self.control_client()
         ids: list[str] = []
         try:
-            token = None
-            while True:
-                kwargs: dict[str, Any] = {"typeEquals": "SYSTEM_DEFINED", "maxResults": 1000}
-                if token:
-                    kwargs["nextToken"] = token
-                page = ctl.list_inference_profiles(**kwargs)
+            pages = ctl.get_paginator("list_inference_profiles").paginate(
+                typeEquals="SYSTEM_DEFINED", PaginationConfig={"PageSize": 1000})
+            for page in pages:
                 for p in page.get("inferenceProfileSummaries", []):
                     pid = p.get("inferenceProfileId", "")
                     if "anthropic.claude" in pid and p.get("status", "ACTIVE") == "ACTIVE":
                         ids.append(pid)
-                token = page.get("nextToken")
-                if not token:
-                    break
         except ClientError as exc:
             log.info("list_inference_profiles not permitted: %s", _client_error_parts(exc)[0])
         try:

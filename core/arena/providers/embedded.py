@@ -13,10 +13,13 @@ the chat prompt into a few-shot completion prompt
 boundary. Expect short, often generic or wrong answers: it is here to show
 the pipeline offline and to compare latency, not answer quality.
 
-``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) before llama.cpp
-loads, because spinning OpenMP threads made generation 4x slower on a busy
-2-core machine. The ``Llama`` object is loaded once per (path, n_ctx, n_threads) and reused;
-calls are serialised with a lock because a ``Llama`` object is not thread-safe.
+``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) by :func:`import_llama_cpp`,
+right before ``llama_cpp`` is first imported: OpenMP reads it once, when llama.cpp's
+library loads, and spinning OpenMP threads slow generation down several times on a
+busy small machine (``benchmarks/llm_latency.py``). Nothing else in the process is
+affected by import order. The ``Llama`` object is loaded once per (path, n_ctx,
+n_threads) and reused; calls are serialised with a lock because a ``Llama`` object
+is not thread-safe.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from core.errors import ConfigError, ProviderError
 
 from ..prompts import completion_prompt
 from .base import LLMProvider, LLMResponse, now_ms
+from .deployment import check_gguf_path
 from .llama_choice import LabelMatcher, choice_completion_prompt, labels_gbnf, piece_index
 
 #: File name (and ``model_id``) of the default weights, Gemma 3 270M in Q4_K_M.
@@ -40,22 +44,44 @@ DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
 #: Decoders of :meth:`EmbeddedProvider.choose` (see :mod:`.llama_choice`).
 CHOICE_METHODS = ("mask", "gbnf")
 DEFAULT_N_CTX = 2048
-#: CPU threads: 2 on machines with 3+ cores, else 1. Measured on a shared 2-core machine
-#: (benchmarks/llm_latency.py, 182-token prompt + 16 tokens): 1 thread 2.7 s, 2 threads
-#: 6.4 s with OMP_WAIT_POLICY=PASSIVE and 25 s without it (OpenMP threads spin-wait and
-#: fight for the cores when other processes are busy).
-DEFAULT_N_THREADS = 2 if (os.cpu_count() or 1) >= 3 else 1
-
-# Spinning OpenMP workers slow llama.cpp down 4x on a busy small machine (see
-# DEFAULT_N_THREADS). libgomp reads this when llama.cpp's library loads, so it is set
-# here, before anything imports llama_cpp; a value set by the user wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+#: OpenMP's wait policy while llama.cpp runs (a value set by the user wins): idle workers sleep
+#: instead of spinning, so they do not fight other processes for a small machine's cores.
+OMP_WAIT_POLICY = "PASSIVE"
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int, int], Any] = {}
+_MODELS: dict[tuple[str, int, int | None], Any] = {}
 _MODEL_LOCKS: dict[tuple[str, int, int], threading.Lock] = {}
 _DEFAULT_PATH: Path | None = None
 _PIECES: dict[str, tuple[list[bytes], tuple[dict[bytes, list[int]], int]]] = {}
+
+
+def import_llama_cpp():
+    """Import and return ``llama_cpp``, setting ``OMP_WAIT_POLICY`` first (see the module docstring).
+
+    Every import of ``llama_cpp`` in Crossroads goes through here. If something imported
+    ``llama_cpp`` earlier without it, the policy cannot change any more; a warning says so.
+
+    Raises:
+        ImportError: llama-cpp-python is not installed.
+    """
+    import sys
+
+    if "llama_cpp" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+    elif os.environ.get("OMP_WAIT_POLICY") is None:
+        logging.getLogger(__name__).warning(
+            "llama_cpp was imported before OMP_WAIT_POLICY was set: generation may be slower on a busy machine.")
+    import llama_cpp
+
+    return llama_cpp
+
+
+def default_n_threads() -> int | None:
+    """CPU threads for llama.cpp: ``CROSSROADS_LLAMA_THREADS``, else ``None`` (llama-cpp-python's own
+    default: half the cores, at least 1)."""
+    from core.settings import settings
+
+    return settings.llama_threads
 
 
 def llama_cpp_installed() -> bool:
@@ -129,8 +155,7 @@ def _quiet_llama_logs() -> None:
         return
     import ctypes
 
-    import llama_cpp
-
+    llama_cpp = import_llama_cpp()
     logger = logging.getLogger("llama-cpp-python")
 
     @llama_cpp.llama_log_callback
@@ -143,34 +168,44 @@ def _quiet_llama_logs() -> None:
     llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
 
 
+def _model_key(path: Path, n_ctx: int, n_threads: int | None) -> tuple[str, int, int | None]:
+    """The cache key of a loaded model: resolved path, context, threads (``None``: the library's default)."""
+    if n_threads is None:
+        n_threads = default_n_threads()
+    return str(path.resolve()), int(n_ctx), None if n_threads is None else int(n_threads)
+
+
 def load_llama(path: str | os.PathLike, *, n_ctx: int = DEFAULT_N_CTX,
-               n_threads: int = DEFAULT_N_THREADS):
+               n_threads: int | None = None):
     """Load (once) and return a ``llama_cpp.Llama`` for ``path``.
 
     Args:
         path: GGUF file.
         n_ctx: context window in tokens.
-        n_threads: CPU threads.
+        n_threads: CPU threads; ``None`` = :func:`default_n_threads`.
 
     Returns:
         The cached ``Llama`` object.
 
     Raises:
-        ConfigError: the file does not exist or is not a GGUF file.
+        ConfigError: the file does not exist, is not a GGUF file, or is not on
+            ``CROSSROADS_ALLOWED_GGUF_PATHS``.
         ProviderError: ``llama-cpp-python`` is missing or failed to load it.
     """
     p = Path(path).expanduser()
+    if _DEFAULT_PATH is None or p != _DEFAULT_PATH:
+        p = check_gguf_path(p)  # CROSSROADS_ALLOWED_GGUF_PATHS, before the file is touched
     if not p.is_file():
         raise ConfigError(f"GGUF file not found: {p}. Give the path of a .gguf model file.")
     with open(p, "rb") as fh:
         if fh.read(4) != b"GGUF":
             raise ConfigError(f"{p.name} is not a GGUF model file (wrong header).")
-    key = (str(p.resolve()), int(n_ctx), int(n_threads))
+    key = _model_key(p, n_ctx, n_threads)
     with _LOCK:
         if key in _MODELS:
             return _MODELS[key]
         try:
-            from llama_cpp import Llama
+            Llama = import_llama_cpp().Llama
         except ImportError:
             raise ProviderError("llama-cpp-python is not installed: pip install llama-cpp-python.",
                                 code="NoLlamaCpp") from None
@@ -190,7 +225,8 @@ class EmbeddedProvider(LLMProvider):
     Args:
         model_path: GGUF file; ``None`` = the default Gemma 3 270M Q4_K_M.
         n_ctx: context window in tokens (default 2048).
-        n_threads: CPU threads (default :data:`DEFAULT_N_THREADS`: 2, or 1 on a 2-core machine).
+        n_threads: CPU threads (``None``: ``CROSSROADS_LLAMA_THREADS``, else llama-cpp-python's
+            own default, half the cores).
         few_shot: ``True`` (default) formats the chat as a few-shot completion
             prompt for a base model; ``False`` uses the GGUF's chat template
             (for instruction-tuned GGUFs).
@@ -212,13 +248,13 @@ class EmbeddedProvider(LLMProvider):
                    "real answers.")
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, n_ctx: int = DEFAULT_N_CTX,
-                 n_threads: int = DEFAULT_N_THREADS, few_shot: bool = True, choice_method: str = "mask"):
+                 n_threads: int | None = None, few_shot: bool = True, choice_method: str = "mask"):
         if choice_method not in CHOICE_METHODS:
             raise ConfigError(f"choice_method {choice_method!r} is not known: use one of "
                               f"{', '.join(CHOICE_METHODS)}.")
         if not isinstance(n_ctx, int) or isinstance(n_ctx, bool) or n_ctx < 64:
             raise ConfigError(f"n_ctx must be a whole number of tokens >= 64, got {n_ctx!r}.")
-        self.model_path = Path(model_path).expanduser() if model_path else None
+        self.model_path = check_gguf_path(model_path) if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.few_shot = few_shot
@@ -245,8 +281,7 @@ class EmbeddedProvider(LLMProvider):
         caller cannot block every later call forever.
         """
         self.llama()
-        key = (str(self.path().resolve()), int(self.n_ctx), int(self.n_threads))
-        lock = _MODEL_LOCKS[key]
+        lock = _MODEL_LOCKS[_model_key(self.path(), self.n_ctx, self.n_threads)]
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise ProviderError(f"The local model is still busy with another answer after "
                                 f"{self.busy_timeout_s:.0f} s: try again.", retryable=True, code="Busy")
@@ -402,7 +437,7 @@ class EmbeddedProvider(LLMProvider):
                            provider=self.name)
 
     def _choose_gbnf(self, llm, tokens, labels, budget, temp) -> tuple[str, str | None]:
-        from llama_cpp import LlamaGrammar
+        LlamaGrammar = import_llama_cpp().LlamaGrammar
 
         grammar = LlamaGrammar.from_string(labels_gbnf(labels), verbose=False)
         # token IDs, not text: the same tokenisation as the mask (user text never becomes a special token)
@@ -412,7 +447,7 @@ class EmbeddedProvider(LLMProvider):
 
     def _choose_mask(self, llm, tokens, labels, budget, temp) -> tuple[str, str | None]:
         import numpy as np
-        from llama_cpp import LogitsProcessorList
+        LogitsProcessorList = import_llama_cpp().LogitsProcessorList
 
         pieces, index = self._pieces(llm)
         matcher = LabelMatcher(labels, index)

@@ -1,13 +1,16 @@
 """OpenAI-compatible chat endpoint: Ollama, llama.cpp server, vLLM, LM Studio...
 
-Speaks the ``/v1/chat/completions`` and ``/v1/models`` routes of the OpenAI
-API with ``requests``; streaming uses Server-Sent Events parsed by
-``sseclient-py``. Requests go only to the configured base URL.
+Speaks the ``/v1/chat/completions`` and ``/v1/models`` routes through the
+official ``openai`` SDK (``base_url`` set, ``max_retries`` for connection
+errors, 408, 409, 429 and 5xx with its exponential back-off; streaming parsed by
+the SDK). Requests go only to the configured base URL.
 
 Configuration (arguments win over environment variables):
 
 * base URL: ``base_url`` or ``CROSSROADS_OPENAI_BASE_URL``, default
   :data:`OLLAMA_BASE_URL` (``http://localhost:11434/v1``, Ollama's default);
+  on a shared deployment ``CROSSROADS_ALLOWED_BASE_URLS`` limits it to a list
+  (:func:`core.arena.providers.deployment.check_base_url`);
 * model: ``model`` or ``CROSSROADS_OPENAI_MODEL``, default the first model
   the server lists;
 * token counts: taken from the server's ``usage``; a stream asks for it with
@@ -16,7 +19,10 @@ Configuration (arguments win over environment variables):
   are ``None``, shown as unknown; cost of a local server is 0 anyway);
 * API key (only if the server needs one): ``api_key`` or
   ``CROSSROADS_OPENAI_API_KEY``; sent as a Bearer token, never logged, shown
-  or put into a cache key.
+  or put into a cache key. Without one no ``Authorization`` header is sent.
+
+A :class:`~core.errors.ProviderError` with ``retryable=True`` has already been
+retried: its message says how many times (the SDK's ``x-stainless-retry-count``).
 """
 
 from __future__ import annotations
@@ -25,17 +31,20 @@ import json
 from typing import Any, Generator
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
 from core.errors import ConfigError, ProviderError
 from core.redact import redact_url  # noqa: F401 - re-exported: every URL quoted here goes through it
 
 from .base import LLMProvider, LLMResponse, label_json_schema, now_ms
+from .deployment import check_base_url
 
 #: Ollama's OpenAI-compatible endpoint on this machine.
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
 #: Seconds to wait when probing whether a local server is up.
 PROBE_TIMEOUT_S = 0.5
+#: Retries after the first attempt of a chat request (the SDK's own default is 2).
+MAX_RETRIES = 2
+#: Seconds to wait for a TCP connection.
+CONNECT_TIMEOUT_S = 5.0
 
 
 def normalize_base_url(url: str) -> str:
@@ -52,9 +61,77 @@ def normalize_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+def make_client(base_url: str, *, api_key: str | None = None, timeout: float = 120.0,
+                max_retries: int = MAX_RETRIES):
+    """An ``openai.OpenAI`` client for ``base_url`` (already normalised).
+
+    Args:
+        base_url: the API root.
+        api_key: Bearer token; ``None``: no ``Authorization`` header at all.
+        timeout: seconds to wait for an answer (or between streamed chunks).
+        max_retries: retries after the first attempt.
+    """
+    import httpx
+    import openai
+
+    # the SDK wants a key; without one, request_headers() omits the Authorization header per request
+    return openai.OpenAI(base_url=base_url, api_key=api_key or "unused", max_retries=max_retries,
+                         timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)))
+
+
+def request_headers(api_key: str | None) -> dict[str, Any]:
+    """Per-request ``extra_headers``: no ``Authorization`` header at all when there is no API key."""
+    import openai
+
+    return {} if api_key else {"Authorization": openai.Omit()}
+
+
+def _retries(exc: Exception) -> int:
+    """How many retries the SDK made before ``exc`` (from the last request's ``x-stainless-retry-count``)."""
+    try:
+        return int(exc.request.headers.get("x-stainless-retry-count", 0))  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+def _after(n: int) -> str:
+    return f" (after {n} retr{'y' if n == 1 else 'ies'})" if n else ""
+
+
+def translate_error(exc: Exception, base: str, doing: str) -> ProviderError:
+    """A :class:`ProviderError` for an ``openai`` SDK exception; URLs are quoted without passwords.
+
+    Codes: ``ConnectionError``, ``Timeout`` (both retryable), ``HTTP<status>`` (retryable for
+    408, 409, 429 and 5xx), ``BadResponse``.
+    """
+    import openai
+
+    where = redact_url(base)
+    n = _retries(exc)
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError(f"The server at {where} did not answer in time{_after(n)}: lower max tokens or "
+                             "try again.", retryable=True, code="Timeout")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(f"Could not reach the server at {where}{_after(n)} ({doing}): is it running? "
+                             "Start it (e.g. `ollama serve`) or fix the URL.", retryable=True, code="ConnectionError")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        body = exc.body
+        err = body.get("error", body) if isinstance(body, dict) else body
+        msg = err.get("message") if isinstance(err, dict) else (err or exc.message)
+        hint = {401: " Set the API key.", 403: " Check the API key's permissions.",
+                404: " Check the base URL and the model name.",
+                429: " The server is busy: wait and retry."}.get(status, "")
+        retry = status in (408, 409, 429) or status >= 500
+        return ProviderError(f"The server at {where} refused {doing} (HTTP {status}){_after(n)}: {msg}.{hint}",
+                             retryable=retry, code=f"HTTP{status}")
+    return ProviderError(f"The server at {where} sent an answer that is not an OpenAI chat completion "
+                         f"({type(exc).__name__}).", code="BadResponse")
+
+
 def list_server_models(base_url: str, *, api_key: str | None = None,
                        timeout: float = 5.0) -> list[str]:
-    """IDs from ``GET {base_url}/models``.
+    """IDs from ``GET {base_url}/models`` (one attempt: this is a probe).
 
     Args:
         base_url: e.g. ``"http://127.0.0.1:8080/v1"``.
@@ -65,41 +142,28 @@ def list_server_models(base_url: str, *, api_key: str | None = None,
         Model IDs in the server's order.
 
     Raises:
+        ConfigError: invalid URL, or one outside ``CROSSROADS_ALLOWED_BASE_URLS``.
         ProviderError: server unreachable (``retryable=True``), HTTP error or
             not an OpenAI-style answer.
     """
-    base = normalize_base_url(base_url)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    import openai
+
+    base = check_base_url(normalize_base_url(base_url))
+    client = make_client(base, api_key=api_key, timeout=timeout, max_retries=0)
     try:
-        resp = requests.get(f"{base}/models", headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
+        page = client.models.list(extra_headers=request_headers(api_key))
+        return [str(m.id) for m in page.data if getattr(m, "id", None) is not None]
+    except openai.APIConnectionError as exc:
         raise ProviderError(f"No OpenAI-compatible server answered at {redact_url(base)} "
                             f"({type(exc).__name__}). Start it (e.g. `ollama serve`) or fix the URL.",
                             retryable=True, code="ConnectionError") from None
-    if resp.status_code != 200:
-        raise _http_error(resp, base, "listing models")
-    try:
-        data = resp.json().get("data", [])
-        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
-    except (ValueError, AttributeError):
+    except openai.OpenAIError as exc:
+        raise translate_error(exc, base, "listing models") from None
+    except (AttributeError, TypeError, ValueError):
         raise ProviderError(f"{redact_url(base)}/models did not return an OpenAI-style model list.",
                             code="BadResponse") from None
-
-
-def _http_error(resp: requests.Response, base: str, doing: str) -> ProviderError:
-    try:
-        body = resp.json()
-        err = body.get("error", body) if isinstance(body, dict) else body
-        msg = err.get("message") if isinstance(err, dict) else str(err)
-    except ValueError:
-        msg = resp.text[:300]
-    status = resp.status_code
-    hint = {401: " Set the API key.", 403: " Check the API key's permissions.",
-            404: " Check the base URL and the model name.",
-            429: " The server is busy: wait and retry."}.get(status, "")
-    return ProviderError(f"The server at {redact_url(base)} refused {doing} (HTTP {status}): "
-                         f"{msg}.{hint}", retryable=status in (429, 502, 503, 504),
-                         code=f"HTTP{status}")
+    finally:
+        client.close()
 
 
 class OpenAICompatProvider(LLMProvider):
@@ -111,9 +175,11 @@ class OpenAICompatProvider(LLMProvider):
         api_key: optional Bearer token (kept in memory only).
         timeout: seconds to wait for a whole non-streamed answer (or between
             streamed chunks).
+        max_retries: retries after a failed first attempt (connection errors, 408,
+            409, 429, 5xx), with the SDK's back-off.
 
     Raises:
-        ConfigError: invalid base URL.
+        ConfigError: invalid base URL, or one outside ``CROSSROADS_ALLOWED_BASE_URLS``.
         ProviderError: at call time (unreachable, HTTP error, bad answer).
     """
 
@@ -123,23 +189,19 @@ class OpenAICompatProvider(LLMProvider):
                    "for local servers.")
 
     def __init__(self, base_url: str | None = None, model: str | None = None, *,
-                 api_key: str | None = None, timeout: float = 120.0):
+                 api_key: str | None = None, timeout: float = 120.0, max_retries: int = MAX_RETRIES):
         from core.settings import settings
 
-        self.base_url = normalize_base_url(base_url or settings.openai_base_url or OLLAMA_BASE_URL)
+        self.base_url = check_base_url(normalize_base_url(base_url or settings.openai_base_url or OLLAMA_BASE_URL))
         self._api_key = api_key or settings.openai_api_key or None
         self.timeout = timeout
-        self._http = requests.Session()
+        self.max_retries = int(max_retries)
+        self._client = make_client(self.base_url, api_key=self._api_key, timeout=timeout,
+                                   max_retries=self.max_retries)
         super().__init__(model or settings.openai_model or "")
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(base_url={redact_url(self.base_url)!r}, model={self.model_id!r})"
-
-    def _headers(self) -> dict[str, str]:
-        h = {"Content-Type": "application/json"}
-        if self._api_key:
-            h["Authorization"] = f"Bearer {self._api_key}"
-        return h
 
     def list_models(self) -> list[str]:
         """Model IDs from ``GET /v1/models`` (raises ``ProviderError`` if unreachable)."""
@@ -167,87 +229,76 @@ class OpenAICompatProvider(LLMProvider):
             body["stream_options"] = {"include_usage": True}
         return body
 
-    def _post(self, body: dict[str, Any], *, stream: bool) -> requests.Response:
-        url = f"{self.base_url}/chat/completions"
+    def _create(self, body: dict[str, Any], *, retries: int | None = None):
+        """``chat.completions.create(**body)``; SDK errors become :class:`ProviderError`."""
+        import openai
+
+        client = self._client if retries is None else self._client.with_options(max_retries=retries)
         try:
-            resp = self._http.post(url, data=json.dumps(body), headers=self._headers(),
-                                   timeout=(5.0, self.timeout), stream=stream)
-        except requests.Timeout:
-            raise ProviderError(f"The server at {redact_url(self.base_url)} did not answer within "
-                                f"{self.timeout:.0f} s: lower max tokens or try again.",
-                                retryable=True, code="Timeout") from None
-        except requests.RequestException as exc:
-            raise ProviderError(f"Could not reach the server at {redact_url(self.base_url)} "
-                                f"({type(exc).__name__}): is it running?",
-                                retryable=True, code="ConnectionError") from None
-        if resp.status_code != 200:
-            raise _http_error(resp, self.base_url, "the chat request")
-        return resp
+            return client.chat.completions.create(**body, extra_headers=request_headers(self._api_key))
+        except openai.OpenAIError as exc:
+            raise translate_error(exc, self.base_url, "the chat request") from None
+
+    def _response(self, resp, start: float, text: str | None = None) -> LLMResponse:
+        try:
+            choice = resp.choices[0]
+            content = choice.message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            raise ProviderError(f"The server at {redact_url(self.base_url)} sent an answer that is "
+                                "not an OpenAI chat completion.", code="BadResponse") from None
+        usage = getattr(resp, "usage", None)
+        return LLMResponse(text=content if text is None else text(content),
+                           input_tokens=getattr(usage, "prompt_tokens", None),
+                           output_tokens=getattr(usage, "completion_tokens", None),
+                           latency_ms=round(now_ms() - start, 1), stop_reason=choice.finish_reason,
+                           model_id=str(getattr(resp, "model", None) or self.model_id), provider=self.name)
 
     def _generate(self, system, messages, max_tokens, temperature) -> LLMResponse:
         body = self.build_request(system, messages, max_tokens, temperature, stream=False)
         start = now_ms()
-        resp = self._post(body, stream=False)
-        try:
-            data = resp.json()
-            choice = data["choices"][0]
-            text = (choice.get("message") or {}).get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ProviderError(f"The server at {redact_url(self.base_url)} sent an answer that is "
-                                "not an OpenAI chat completion.", code="BadResponse") from None
-        latency = now_ms() - start
-        usage = data.get("usage") or {}
-        return LLMResponse(text=text, input_tokens=usage.get("prompt_tokens"),
-                           output_tokens=usage.get("completion_tokens"),
-                           latency_ms=round(latency, 1), stop_reason=choice.get("finish_reason"),
-                           model_id=str(data.get("model") or self.model_id), provider=self.name)
+        return self._response(self._create(body), start)
 
     def _stream(self, system, messages, max_tokens, temperature) -> Generator[str, None, LLMResponse]:
-        import sseclient
+        import openai
 
         body = self.build_request(system, messages, max_tokens, temperature, stream=True)
         start = now_ms()
-        resp = self._post(body, stream=True)
+        stream = self._create(body)
         parts: list[str] = []
-        usage: dict[str, Any] = {}
+        usage = None
         stop_reason = None
         model = self.model_id
         try:
-            for event in sseclient.SSEClient(resp).events():
-                data = (event.data or "").strip()
-                if not data:
-                    continue
-                if data == "[DONE]":
-                    break
-                try:
-                    chunk = json.loads(data)
-                except ValueError:
-                    continue
-                if "error" in chunk:
-                    err = chunk["error"]
-                    msg = err.get("message") if isinstance(err, dict) else err
-                    raise ProviderError(f"The server at {redact_url(self.base_url)} failed while "
-                                        f"streaming: {msg}", code="StreamError")
-                model = chunk.get("model") or model
-                if chunk.get("usage"):
-                    usage = chunk["usage"]
-                for choice in chunk.get("choices") or []:
-                    piece = (choice.get("delta") or {}).get("content")
+            for chunk in stream:
+                model = getattr(chunk, "model", None) or model
+                usage = getattr(chunk, "usage", None) or usage
+                for choice in getattr(chunk, "choices", None) or []:
+                    piece = getattr(choice.delta, "content", None) if choice.delta else None
                     if piece:
                         parts.append(piece)
                         yield piece
-                    if choice.get("finish_reason"):
-                        stop_reason = choice["finish_reason"]
-        except requests.RequestException as exc:
-            raise ProviderError(f"The stream from {redact_url(self.base_url)} broke "
-                                f"({type(exc).__name__}): try again.", retryable=True,
-                                code="StreamError") from None
+                    if choice.finish_reason:
+                        stop_reason = choice.finish_reason
+        except openai.APIError as exc:
+            if isinstance(exc, (openai.APIConnectionError, openai.APIStatusError)):
+                raise ProviderError(f"The stream from {redact_url(self.base_url)} broke "
+                                    f"({type(exc).__name__}): try again.", retryable=True,
+                                    code="StreamError") from None
+            raise ProviderError(f"The server at {redact_url(self.base_url)} failed while "
+                                f"streaming: {exc.message}", code="StreamError") from None
+        except Exception as exc:  # httpx read errors surface as their own types
+            import httpx
+
+            if isinstance(exc, httpx.HTTPError):
+                raise ProviderError(f"The stream from {redact_url(self.base_url)} broke "
+                                    f"({type(exc).__name__}): try again.", retryable=True,
+                                    code="StreamError") from None
+            raise
         finally:
-            resp.close()
-        latency = now_ms() - start
-        return LLMResponse(text="".join(parts), input_tokens=usage.get("prompt_tokens"),
-                           output_tokens=usage.get("completion_tokens"),
-                           latency_ms=round(latency, 1), stop_reason=stop_reason,
+            stream.close()
+        return LLMResponse(text="".join(parts), input_tokens=getattr(usage, "prompt_tokens", None),
+                           output_tokens=getattr(usage, "completion_tokens", None),
+                           latency_ms=round(now_ms() - start, 1), stop_reason=stop_reason,
                            model_id=str(model), provider=self.name)
 
     # -- constrained choice ----------------------------------------------------
@@ -288,33 +339,19 @@ class OpenAICompatProvider(LLMProvider):
             body["response_format"] = self.choice_response_format(style, labels)
             start = now_ms()
             try:
-                resp = self._post(body, stream=False)
+                # while the style is unknown, a refusal is not retried (llama-cpp-python's server
+                # answers json_schema with HTTP 500): the next style is tried at once
+                resp = self._create(body, retries=None if known else 0)
             except ProviderError as exc:
                 if i + 1 < len(styles) and self._format_rejected(exc):
                     continue
-                raise
+                if not known and exc.retryable:  # a real failure: once more, with the retries
+                    resp = self._create(body)
+                else:
+                    raise
             self._choice_format = style
             break
-        try:
-            data = resp.json()
-            choice = data["choices"][0]
-            content = (choice.get("message") or {}).get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ProviderError(f"The server at {redact_url(self.base_url)} sent an answer that is "
-                                "not an OpenAI chat completion.", code="BadResponse") from None
-        latency = now_ms() - start
-        text = content.strip()
-        try:
-            parsed = json.loads(text)
-            if isinstance(parsed, dict) and isinstance(parsed.get("label"), str):
-                text = parsed["label"]
-        except ValueError:
-            pass
-        usage = data.get("usage") or {}
-        return LLMResponse(text=text, input_tokens=usage.get("prompt_tokens"),
-                           output_tokens=usage.get("completion_tokens"),
-                           latency_ms=round(latency, 1), stop_reason=choice.get("finish_reason"),
-                           model_id=str(data.get("model") or self.model_id), provider=self.name)
+        return self._response(resp, start, text=_label_of)
 
     def is_local(self) -> bool:
         """``True`` when the server is on this machine (its cost is counted as 0)."""
@@ -323,3 +360,13 @@ class OpenAICompatProvider(LLMProvider):
 
     def cache_identity(self) -> dict[str, Any]:
         return {"provider": self.name, "base_url": redact_url(self.base_url), "model": self._model()}
+
+
+def _label_of(content: str) -> str:
+    """The ``label`` of a ``{"label": ...}`` answer, else the raw content (some servers ignore ``response_format``)."""
+    text = content.strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return parsed["label"] if isinstance(parsed, dict) and isinstance(parsed.get("label"), str) else text

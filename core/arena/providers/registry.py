@@ -30,6 +30,7 @@ from typing import Any, Callable
 from core.errors import ConfigError, ProviderError
 
 from .base import LLMProvider, ProviderStatus
+from .deployment import check_gguf_path
 from .bedrock import BUILTIN_MODEL_IDS, DEFAULT_MODEL_ID, BedrockProvider
 from .embedded import DEFAULT_MODEL_NAME, EmbeddedProvider, default_gguf_path, llama_cpp_installed
 from .openai_compat import OLLAMA_BASE_URL, PROBE_TIMEOUT_S, OpenAICompatProvider, list_server_models
@@ -271,8 +272,8 @@ def local_status(model_path: str | None = None) -> ProviderStatus:
         return ProviderStatus("local", False, "llama-cpp-python is not installed: "
                               "pip install 'llama-cpp-python[server]'.", [], label)
     try:
-        path = os.path.expanduser(model_path) if model_path else str(default_gguf_path())
-    except ProviderError as exc:
+        path = str(check_gguf_path(model_path)) if model_path else str(default_gguf_path())
+    except (ProviderError, ConfigError) as exc:  # ConfigError: not on CROSSROADS_ALLOWED_GGUF_PATHS
         return ProviderStatus("local", False, str(exc), [], label)
     if not os.path.isfile(path):
         return ProviderStatus("local", False, f"GGUF file not found: {path}.", [], label)
