@@ -24,6 +24,7 @@ is not thread-safe.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -53,6 +54,27 @@ _MODELS: dict[tuple[str, int, int | None], Any] = {}
 _MODEL_LOCKS: dict[tuple[str, int, int], threading.Lock] = {}
 _DEFAULT_PATH: Path | None = None
 _PIECES: dict[str, tuple[list[bytes], tuple[dict[bytes, list[int]], int]]] = {}
+
+
+def close_models() -> None:
+    """Close every loaded model (registered with :mod:`atexit`).
+
+    A ``Llama`` left to the interpreter's shutdown is freed after llama-cpp-python's own module
+    globals are gone, and its ``__del__`` prints a ``TypeError: 'NoneType' object is not callable``
+    traceback per model; closing them while the library is intact frees them quietly.
+    """
+    with _LOCK:
+        models = list(_MODELS.values())
+        _MODELS.clear()
+        _MODEL_LOCKS.clear()
+    for llm in models:
+        try:
+            llm.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+atexit.register(close_models)
 
 
 def import_llama_cpp():
