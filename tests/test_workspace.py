@@ -280,9 +280,18 @@ def test_zip_bomb_is_refused_before_decompressing():
     _refused(buf.getvalue(), "zip bomb")
 
 
-def test_member_larger_than_the_cap_is_refused(monkeypatch, small_ws_bytes):
-    monkeypatch.setattr(cw, "MAX_MEMBER_BYTES", 1000)
-    _refused(small_ws_bytes[2], "limit is 0 MB|larger than")
+def test_member_larger_than_the_cap_is_refused(small_ws_bytes):
+    from core.settings import settings
+
+    with settings.override(max_zip_member_mb=0.001):  # the one zip-member limit of core.settings
+        _refused(small_ws_bytes[2], "CROSSROADS_MAX_ZIP_MEMBER_MB")
+
+
+def test_a_workspace_past_the_upload_limit_is_refused_naming_the_setting(small_ws_bytes):
+    from core.settings import settings
+
+    with settings.override(max_upload_mb=len(small_ws_bytes[2]) / 2**20 / 2):
+        _refused(small_ws_bytes[2], "CROSSROADS_MAX_UPLOAD_MB")
 
 
 def test_streaming_cap_stops_reading_a_member_past_its_limit(monkeypatch, small_ws_bytes):

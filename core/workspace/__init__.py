@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.settings import settings
 
 FORMAT = "crossroads-workspace"
 #: Current format version. Increase it when the layout changes; older files must still open.
@@ -68,20 +69,16 @@ MANIFEST = "manifest.json"
 SUFFIX = ".zip"
 
 # ---- limits (one place; to be moved to core/settings.py) -------------------------------------------
-#: Largest workspace file accepted, in bytes (as Streamlit's upload limit, 200 MB).
-MAX_WORKSPACE_BYTES = 200 * 1024 * 1024
-#: Largest single member once decompressed, in bytes.
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
+# The file, member and ratio limits are the upload and zip limits of :mod:`core.settings`
+# (``CROSSROADS_MAX_UPLOAD_MB``, ``CROSSROADS_MAX_ZIP_MEMBER_MB``, ``CROSSROADS_MAX_ZIP_RATIO``), read when a
+# workspace is opened: one place for each limit. The rest are properties of the format.
 #: Largest total of all members once decompressed, in bytes.
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 #: Largest manifest, in bytes.
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 #: Most members in one file.
 MAX_MEMBERS = 1000
-#: Largest decompressed/compressed size ratio of a member bigger than :data:`RATIO_CHECK_BYTES`.
-#: Parquet members are already compressed (about 1-5x more with deflate); compact JSON of results
-#: reaches ~10-30x; zip bombs are 1,000x and more.
-MAX_COMPRESSION_RATIO = 200
+#: Members smaller than this (bytes) are not ratio-checked: small compact JSON compresses far.
 RATIO_CHECK_BYTES = 1024 * 1024
 
 _MEMBER_RE = re.compile(r"^(tables/[0-9]{1,6}\.parquet|results/[0-9]{1,6}\.json|manifest\.json)$")
@@ -295,11 +292,11 @@ def open_workspace(source: str | Path | bytes, *, name: str | None = None) -> Wo
         name = name or path.name
         if not path.is_file():
             raise WorkspaceError(f"No workspace file at '{path}'. Check the path.")
-        if path.stat().st_size > MAX_WORKSPACE_BYTES:
-            raise _bad(name, f"is larger than {MAX_WORKSPACE_BYTES // 2**20} MB, the workspace limit.")
+        if path.stat().st_size > _max_workspace_bytes():
+            raise _too_big(name)
         data = path.read_bytes()
-    if len(data) > MAX_WORKSPACE_BYTES:
-        raise _bad(name, f"is larger than {MAX_WORKSPACE_BYTES // 2**20} MB, the workspace limit.")
+    if len(data) > _max_workspace_bytes():
+        raise _too_big(name)
     if not data.startswith(b"PK"):
         raise _bad(name, "is not a workspace file (a workspace is a .zip saved by Crossroads' "
                          "'Save workspace' or `python -m core compare --workspace`).")
@@ -310,6 +307,21 @@ def open_workspace(source: str | Path | bytes, *, name: str | None = None) -> Wo
         raise _bad(name, "is a damaged zip file and could not be read. Save the workspace again.") from None
     with zf:
         return _open_zip(zf, infos, name)
+
+
+def _max_workspace_bytes() -> int:
+    """Largest workspace file accepted (bytes): the upload limit, ``CROSSROADS_MAX_UPLOAD_MB``."""
+    return int(settings.max_upload_mb * 2**20)
+
+
+def _max_member_bytes() -> int:
+    """Largest member once decompressed (bytes): ``CROSSROADS_MAX_ZIP_MEMBER_MB``."""
+    return int(settings.max_zip_member_mb * 2**20)
+
+
+def _too_big(name: str) -> WorkspaceError:
+    return _bad(name, f"is larger than {_max_workspace_bytes() // 2**20} MB, the upload limit "
+                      "(CROSSROADS_MAX_UPLOAD_MB).")
 
 
 def _open_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> Workspace:
@@ -329,10 +341,11 @@ def _open_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> W
             raise _bad(name, "is encrypted; workspaces are never encrypted.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _bad(name, f"uses a compression method ({info.compress_type}) Crossroads does not write.")
-        if info.file_size > MAX_MEMBER_BYTES:
+        if info.file_size > _max_member_bytes():
             raise _bad(name, f"holds a member ('{n[:80]}') of {info.file_size / 2**20:,.0f} MB once "
-                             f"decompressed; the limit is {MAX_MEMBER_BYTES // 2**20} MB.")
-        if info.file_size > RATIO_CHECK_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                             f"decompressed; the limit is {_max_member_bytes() // 2**20} MB "
+                             "(CROSSROADS_MAX_ZIP_MEMBER_MB).")
+        if info.file_size > RATIO_CHECK_BYTES and info.file_size > settings.max_zip_ratio * max(info.compress_size, 1):
             raise _bad(name, f"holds a member ('{n[:80]}') compressed {info.file_size / max(info.compress_size, 1):,.0f}"
                              " times, far more than real data (a zip bomb?), so it was not opened.")
         total += info.file_size
@@ -378,7 +391,7 @@ def _open_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> W
         if not isinstance(entry, dict) or not isinstance(entry.get("member"), str) \
                 or not isinstance(entry.get("sha256"), str):
             raise _bad(name, f"has a damaged manifest entry for {what}.")
-        blob = read(entry["member"], MAX_MEMBER_BYTES)
+        blob = read(entry["member"], _max_member_bytes())
         if hashlib.sha256(blob).hexdigest() != entry["sha256"]:
             raise _bad(name, f"is damaged: {what} does not match its checksum. Save the workspace again.")
         return blob
@@ -408,7 +421,7 @@ def _open_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> W
 
 
 __all__ = [
-    "FORMAT", "FORMAT_VERSION", "MANIFEST", "SUFFIX", "MAX_WORKSPACE_BYTES", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES",
-    "MAX_MANIFEST_BYTES", "MAX_MEMBERS", "MAX_COMPRESSION_RATIO", "RATIO_CHECK_BYTES",
+    "FORMAT", "FORMAT_VERSION", "MANIFEST", "SUFFIX", "MAX_TOTAL_BYTES",
+    "MAX_MANIFEST_BYTES", "MAX_MEMBERS", "RATIO_CHECK_BYTES",
     "Workspace", "WorkspaceError", "workspace_to_bytes", "save_workspace", "open_workspace",
 ]
