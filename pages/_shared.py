@@ -33,6 +33,12 @@ def ensure_navigation() -> None:
     automatic sidebar listing every file. Call this first thing in every page:
     it switches the server to ``st.navigation`` mode once and reruns, so the
     same URL is served by ``streamlit_app.py`` with its layout and menu.
+
+    Streamlit has no public switch for this while the folder is named ``pages/`` (the layout is fixed):
+    ``PagesManager`` sets the flag from the folder's existence and only ``st.navigation`` clears it, after
+    the first request has already run the page file through ``_mpa_v1``. So the private flag is used, and
+    ``requirements.txt`` pins Streamlit below the next minor release; ``tests/test_browser_navigation.py``
+    is the guard to run before raising the bound.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
