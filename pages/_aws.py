@@ -569,7 +569,8 @@ def render_comprehend_job(df: pd.DataFrame, text_column: str, label_column: str 
 
 def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None = None,
                          labels: Sequence[str] | None = None, model_id: str | None = None,
-                         key: str = "bedrock_batch", title: str = "Run the LLM arms as a Bedrock batch job") -> None:
+                         key: str = "bedrock_batch", title: str = "Run the LLM arms as a Bedrock batch job",
+                         on_result: Callable[[jobs.JobResult], None] | None = None) -> None:
     """Decide / Arena: stage Converse records as a Bedrock batch job (half the on-demand price).
 
     Args:
@@ -582,6 +583,7 @@ def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None =
         model_id: the Bedrock model or inference profile (default: the module's default).
         key: widget-key prefix.
         title: the expander's title.
+        on_result: drawn under a fetched job's results (e.g. Decide's "Use these answers in the bake-off").
     """
     from core.aws import bedrock_batch as bb
 
@@ -606,4 +608,10 @@ def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None =
         if built and built[0] == sig:
             show_plan(built[1], key)
             _submit(built[1], settings, key)
-        _jobs_section(key, [bb.KIND], settings, show_table_result("bedrock_batch"))
+        table_view = show_table_result("bedrock_batch")
+
+        def show(res: jobs.JobResult) -> None:
+            table_view(res)
+            if on_result is not None:
+                on_result(res)
+        _jobs_section(key, [bb.KIND], settings, show)

@@ -290,7 +290,7 @@ plan = stored[1] if stored and stored[0] == plan_key else None
 def batch_panel(plan, plan_key: str, provider) -> None:
     """'Run the LLM arms as a Bedrock batch job': the plan's own prompts as batch records (half price)."""
     from core.aws.bedrock_batch import DEFAULT_MODEL_ID
-    from core.decide.batch import batch_records
+    from core.decide.batch import batch_records, use_batch_answers
 
     model_id = provider.model_id if getattr(provider, "name", "") == "bedrock" else DEFAULT_MODEL_ID
     built = st.session_state.get("decide_batch_records")
@@ -302,8 +302,25 @@ def batch_panel(plan, plan_key: str, provider) -> None:
             return
         st.session_state["decide_batch_records"] = built
     _, records, rows = built
+
+    def use_answers(res) -> None:
+        """A fetched job's answers become this plan's cached calls: 'Run the bake-off' then sends nothing."""
+        job_model = res.record.meta.get("model_id", "") or res.summary.get("model_id", "")
+        if st.button("Use these answers in the bake-off", icon=":material/input:", key="decide_batch_use",
+                     help="Each answer is stored as the call it was built from; then 'Run the bake-off' computes "
+                          "the same metrics and report with no call sent (records without an answer are asked "
+                          "on demand)."):
+            try:
+                n = use_batch_answers(plan, res.table, job_model)
+                st.success(f"{n['stored']:,} answers stored for this bake-off"
+                           + (f"; {n['missing']:,} records had none and will be asked on demand" if n["missing"] else "")
+                           + ". Press 'Run the bake-off'.", icon=":material/check_circle:")
+            except Exception as exc:  # noqa: BLE001
+                show_error(exc, what="Using the batch answers")
+
     render_bedrock_batch(records, rows=rows, labels=list(plan.data.labels), model_id=model_id, key="decide_batch",
-                         title=f"Or run the LLM arms as a Bedrock batch job ({len(records):,} records, half price)")
+                         title=f"Or run the LLM arms as a Bedrock batch job ({len(records):,} records, half price)",
+                         on_result=use_answers)
 
 
 @st.fragment(run_every=1.0)

@@ -13,8 +13,8 @@ from core.aws import bedrock_batch as bb
 from core.aws.dryrun import write_dry_run
 from core.aws.staging import S3Location
 from core.decide import BakeoffConfig, load_bakeoff_data, plan_bakeoff
-from core.decide.batch import accuracy_by_arm, arm_table, batch_records
-from core.errors import DataError
+from core.decide.batch import accuracy_by_arm, arm_table, batch_records, use_batch_answers
+from core.errors import ConfigError, DataError
 from tests.decide_fakes import ScriptedChooser
 
 MODEL = bb.DEFAULT_MODEL_ID
@@ -96,3 +96,71 @@ def test_a_classifier_only_plan_has_no_batch_and_says_so():
     with pytest.raises(DataError, match="no LLM arm"):
         batch_records(plan, MODEL)
     assert accuracy_by_arm(pd.DataFrame({"chosen": ["a"], "label": ["a"], "error": [""]})) == {}
+
+
+def _output_lines(records, rows, answer_of, *, fail=()):
+    lines = []
+    for rec, row in zip(records, rows.itertuples()):
+        if row.row in fail:
+            lines.append({"recordId": rec["recordId"], "modelInput": rec["modelInput"],
+                          "error": {"errorCode": 429, "errorMessage": "throttled"}})
+            continue
+        lines.append({"recordId": rec["recordId"], "modelInput": rec["modelInput"], "modelOutput": {
+            "output": {"message": {"role": "assistant", "content": [
+                {"toolUse": {"toolUseId": "t", "name": "choose_label", "input": {"label": answer_of(rec, row)}}}]}},
+            "stopReason": "tool_use", "usage": {"inputTokens": 300 + row.row, "outputTokens": 20},
+            "metrics": {"latencyMs": 400 + row.row}}})
+    return [json.dumps(x) for x in reversed(lines)]
+
+
+def test_a_fetched_job_becomes_the_bake_off_with_no_call_sent(monkeypatch):
+    from core.arena.cache import ResponseCache
+    from core.arena.providers.bedrock import BedrockProvider
+    from core.decide import run_plan
+
+    data = load_bakeoff_data("data/support_queries.csv", "text", "label", n_test=40, seed=0)
+    prov = BedrockProvider(MODEL, region="us-east-1")
+    sent = []
+    monkeypatch.setattr(prov, "_choose", lambda *a, **k: sent.append(a) or (_ for _ in ()).throw(
+        AssertionError("no on-demand call expected")))
+    plan = plan_bakeoff(data, prov, BakeoffConfig(bootstrap=100, learning_curve=(1.0,)), cache=ResponseCache(None))
+    records, rows = batch_records(plan, MODEL)
+    assert records[0]["modelInput"]["inferenceConfig"] == {"maxTokens": plan.config.max_tokens, "temperature": 0.0}
+
+    def answer(rec, row):  # zero-shot always right, few-shot right on even rows, hybrid: its first candidate
+        if row.arm == "zero_shot" or (row.arm == "few_shot" and row.test_row % 2 == 0):
+            return row.label
+        if row.arm == "few_shot":
+            return next(x for x in plan.data.labels if x != row.label)
+        return _tool_enum(rec)[0]
+
+    out = bb.parse_output_lines(_output_lines(records, rows, answer))
+    table, _ = bb.join_output(rows, out, list(plan.data.labels))
+    assert use_batch_answers(plan, table, MODEL) == {"stored": 120, "missing": 0}
+    res = run_plan(plan)
+    assert sent == []  # every answer came from the job
+    by = {arm: [r[f"{arm}_pred"] for r in res.rows] for arm in ("zero_shot", "few_shot")}
+    assert by["zero_shot"] == list(data.test_labels)
+    assert sum(p == t for p, t in zip(by["few_shot"], data.test_labels)) == 20
+    lat = sorted(r["zero_shot_latency_ms"] for r in res.rows)
+    assert lat[0] >= 400 and lat[-1] < 400 + 120  # the job's latencyMs, not a made-up number
+
+
+def test_batch_answers_are_refused_for_another_model_or_another_plan(monkeypatch):
+    from core.arena.cache import ResponseCache
+    from core.arena.providers.bedrock import BedrockProvider
+
+    data = load_bakeoff_data("data/support_queries.csv", "text", "label", n_test=40, seed=0)
+    plan = plan_bakeoff(data, BedrockProvider(MODEL, region="us-east-1"),
+                        BakeoffConfig(arms=("classifier", "zero_shot"), bootstrap=100, learning_curve=(1.0,)),
+                        cache=ResponseCache(None))
+    records, rows = batch_records(plan, MODEL)
+    out = bb.parse_output_lines(_output_lines(records, rows, lambda rec, row: row.label, fail={3}))
+    table, _ = bb.join_output(rows, out, list(plan.data.labels))
+    with pytest.raises(ConfigError, match="choose Amazon Bedrock and that model"):
+        use_batch_answers(plan, table, "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    other = plan_bakeoff(load_bakeoff_data("data/support_queries.csv", "text", "label", n_test=40, seed=1),
+                         plan.provider, plan.config, cache=ResponseCache(None))
+    with pytest.raises(DataError, match="not this bake-off's job|not from this bake-off"):
+        use_batch_answers(other, table.assign(recordId="R9999999999"), MODEL)
+    assert use_batch_answers(plan, table, MODEL) == {"stored": 39, "missing": 1}  # the failed record: asked again
