@@ -18,6 +18,7 @@ are never shown.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -25,7 +26,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -358,8 +359,22 @@ def show_training_result(res: jobs.JobResult) -> None:
         st.json(s.get("final_metrics", {}))
 
 
-def show_table_result(basename: str) -> Callable[[jobs.JobResult], None]:
+def show_table_result(basename: str, scorers: Mapping[str, Callable[[jobs.JobResult], None]] | None = None
+                      ) -> Callable[[jobs.JobResult], None]:
+    """The renderer of a job's joined table: accuracy when labels were allowed, then the table and downloads.
+
+    Args:
+        basename: download file name and widget-key prefix.
+        scorers: ``{meta["scorer"]: render(result)}``: a feature that put a ``scorer`` name in the job's meta
+            (e.g. :data:`core.arena.batch.SCORER`) renders its own scoring of the answers above the table.
+    """
     def show(res: jobs.JobResult) -> None:
+        scorer = (scorers or {}).get(str(res.record.meta.get("scorer") or ""))
+        if scorer is not None:
+            try:
+                scorer(res)
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback; the table stays below
+                show_error(exc, what="Scoring the answers")
         acc = res.summary.get("accuracy")
         if acc:
             ci = acc.get("ci95") or [float("nan")] * 2
@@ -570,6 +585,8 @@ def render_comprehend_job(df: pd.DataFrame, text_column: str, label_column: str 
 def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None = None,
                          labels: Sequence[str] | None = None, model_id: str | None = None,
                          key: str = "bedrock_batch", title: str = "Run the LLM arms as a Bedrock batch job",
+                         meta: Mapping[str, Any] | None = None,
+                         scorers: Mapping[str, Callable[[jobs.JobResult], None]] | None = None,
                          on_result: Callable[[jobs.JobResult], None] | None = None) -> None:
     """Decide / Arena: stage Converse records as a Bedrock batch job (half the on-demand price).
 
@@ -583,6 +600,8 @@ def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None =
         model_id: the Bedrock model or inference profile (default: the module's default).
         key: widget-key prefix.
         title: the expander's title.
+        meta: kept with the job record (JSON-ready), e.g. ``{"scorer": name, ...settings}``.
+        scorers: renderers of fetched results by ``meta["scorer"]`` (:func:`show_table_result`).
         on_result: drawn under a fetched job's results (e.g. Decide's "Use these answers in the bake-off").
     """
     from core.aws import bedrock_batch as bb
@@ -593,13 +612,12 @@ def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None =
                    "(100 for most models).")
         settings = aws_settings(key, "bedrock")
         model = st.text_input("Model ID or inference profile", key=keep(f"{key}_model", model_id or bb.DEFAULT_MODEL_ID))
-        sig = (len(records), model, settings.bucket, settings.prefix, settings.role, settings.region,
-               records[0]["recordId"] if records else "")
+        sig = (_digest(records, meta), model, settings.bucket, settings.prefix, settings.role, settings.region)
         if st.button("Build the job and show what would be sent", icon=":material/preview:", key=f"{key}_build"):
             try:
                 region, staging, role, notes = settings.for_plan()
                 plan = bb.plan_bedrock_batch(records, staging=staging, role_arn=role, region=region, model_id=model,
-                                             rows=rows, labels=labels, folder=_new_folder(key))
+                                             rows=rows, labels=labels, folder=_new_folder(key), meta=meta)
                 plan.notes = notes + plan.notes
                 st.session_state[f"{key}_plan"] = (sig, plan)
             except Exception as exc:  # noqa: BLE001
@@ -608,10 +626,18 @@ def render_bedrock_batch(records: Sequence[dict], *, rows: pd.DataFrame | None =
         if built and built[0] == sig:
             show_plan(built[1], key)
             _submit(built[1], settings, key)
-        table_view = show_table_result("bedrock_batch")
+        table_view = show_table_result("bedrock_batch", scorers)
 
         def show(res: jobs.JobResult) -> None:
             table_view(res)
             if on_result is not None:
                 on_result(res)
         _jobs_section(key, [bb.KIND], settings, show)
+
+
+def _digest(records: Sequence[dict], meta: Mapping[str, Any] | None) -> str:
+    """A hash of the records and meta: a built job is reused only while both are unchanged (same count is not enough)."""
+    h = hashlib.sha256(json.dumps(dict(meta or {}), sort_keys=True, default=str).encode())
+    for r in records:
+        h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()

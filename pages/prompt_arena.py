@@ -196,8 +196,11 @@ def _pct_ci(m: dict | None) -> str:
     return f"{m['rate']:.0%} ({m['ci_low']:.0%}–{m['ci_high']:.0%})"
 
 
-def render_evaluation(run, summ: dict, prices) -> None:
-    """Show an evaluation: verdict, per-prompt measures with intervals, cost projection, rows, downloads."""
+def render_evaluation(run, summ: dict, prices, *, key: str = "arena_eval") -> None:
+    """Show an evaluation: verdict, per-prompt measures with intervals, cost projection, rows, downloads.
+
+    ``key`` prefixes the widget keys (an on-demand run and a batch job's results can be on the page together).
+    """
     st.subheader(f"{summ['n_queries']} held-out queries × {summ['repeats']} repeats · {summ['model_id']}",
                  anchor=False)
     st.caption(f"Rows: {summ['source']}. Temperature {summ['temperature']}. {summ['n_answers']} answers, "
@@ -246,7 +249,7 @@ def render_evaluation(run, summ: dict, prices) -> None:
                  title="Topic adherence with 95% interval")
     fig.update_traces(textposition="inside", insidetextanchor="start")
     fig.update_layout(height=220, margin=dict(l=10, r=10, t=40, b=10), xaxis_tickformat=".0%", yaxis_title=None)
-    st.plotly_chart(fig, key="arena_eval_chart")
+    st.plotly_chart(fig, key=f"{key}_chart")
     proj = summ.get("cost_projection")
     if proj:
         with st.expander("What these answers would cost on Claude (Amazon Bedrock)", icon=":material/payments:"):
@@ -279,7 +282,7 @@ def render_evaluation(run, summ: dict, prices) -> None:
                      "correct": st.column_config.CheckboxColumn("correct", width="small"),
                  })
     # JSON: the summary's fields at the top (what the Decide report reads), every answer under "rows"
-    download_buttons(run.rows, "prompt_arena_evaluation", key="arena_eval_dl",
+    download_buttons(run.rows, "prompt_arena_evaluation", key=f"{key}_dl",
                      json_obj={**summ, "rows": json.loads(run.rows.to_json(orient="records", force_ascii=False))})
 
 
@@ -592,6 +595,84 @@ st.caption(f"Costs: USD per 1M tokens from {prices.source} (copied {prices.retri
            "core/arena/llm_prices.json or point CROSSROADS_LLM_PRICES at your own copy). Local models cost $0.")
 
 # --- 5. batch evaluation ---------------------------------------------------------------------
+BATCH_RECORDS = "arena_batch_records"  # (signature, records, rows, meta, model_id): kept across reruns and pages
+
+
+def batch_panel(held) -> None:
+    """'Or run this evaluation as a Bedrock batch job': the evaluation's own prompts as batch records (half price).
+
+    The records need the evaluation classifier (trained on the training part), so they are built on a button
+    press and kept in ``st.session_state[BATCH_RECORDS]`` with a signature of everything they depend on.
+    """
+    from core.arena.batch import evaluation_meta, evaluation_records
+    from core.aws.bedrock_batch import DEFAULT_MODEL_ID, check_record_count
+    from pages._aws import render_bedrock_batch
+
+    model_id = provider.model_id if prov_name == "bedrock" and provider is not None else DEFAULT_MODEL_ID
+    train_fp = fingerprint(held.train_texts, held.train_labels)
+    sig = hashlib.sha256(json.dumps(
+        [fingerprint(held.texts, held.labels), train_fp, held.source, model_id, repeats, eval_temp, max_tokens, k,
+         mask_on, pii_detector is not None, sorted(urgent_categories), repr(raw_tpl), repr(ctx_tpl), guidance,
+         include_alts, include_guidance], default=str, ensure_ascii=False).encode()).hexdigest()
+    n_records = len(held.texts) * len(ARMS) * repeats
+    built = st.session_state.get(BATCH_RECORDS)
+    if not built or built[0] != sig:
+        st.markdown(f"**Or run this evaluation as an Amazon Bedrock batch job** ({n_records:,} records with "
+                    f"{model_id}, half the on-demand price, results within 24 hours)")
+        st.caption("The same prompts as above (masked the same way), one record per query, prompt and repeat; the "
+                   "answers are scored like an on-demand run when you fetch them. No LLM judge in a batch job."
+                   + (" The options changed since the records were prepared: prepare them again." if built else ""))
+        try:
+            check_record_count(n_records, model_id)
+        except CrossroadsError as exc:
+            st.caption(f":material/info: {exc}")
+        if st.button("Prepare the batch records", icon=":material/dataset:", key="arena_batch_prepare"):
+            try:
+                with st.spinner("Training the classifier on the training part and building the prompts..."):
+                    eval_clf = train_classifier(train_fp, held.train_texts, held.train_labels)
+                    records, rows = evaluation_records(held.texts, held.labels, eval_clf, model_id=model_id,
+                                                       repeats=repeats, temperature=eval_temp,
+                                                       max_tokens=max_tokens, k=k, **analysis_options,
+                                                       **prompt_options)
+                meta = evaluation_meta(temperature=eval_temp, repeats=repeats, max_tokens=max_tokens,
+                                       source=held.source, classifier_id=train_fp)
+                built = (sig, records, rows, meta, model_id)
+                st.session_state[BATCH_RECORDS] = built
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+                show_error(exc, what="Preparing the batch records")
+                return
+        else:
+            return
+    _, records, rows, meta, model_id = built
+    render_bedrock_batch(records, rows=rows, model_id=model_id, key="arena_batch", meta=meta,
+                         scorers={meta["scorer"]: lambda res: show_batch_evaluation(res, held)},
+                         title=f"Or run this evaluation as a Bedrock batch job ({len(records):,} records, half price)")
+
+
+def show_batch_evaluation(res, held) -> None:
+    """A fetched batch job's answers scored like an on-demand evaluation (same summary, same view)."""
+    from core.arena.batch import score_batch
+
+    meta = res.record.meta
+    if meta.get("classifier_id") != fingerprint(held.train_texts, held.train_labels):
+        st.info("These answers are scored by the evaluation classifier the records were prepared with, which is "
+                "trained on a different training part than the one chosen above: choose the same held-out rows "
+                "(source, share, seed) to score them. The answers are in the table below.", icon=":material/info:")
+        return
+    scored = st.session_state.setdefault("arena_batch_scored", {})
+    job = res.record.job_name
+    if job not in scored or scored[job][0] is not res:  # a new fetch is scored again, once
+        eval_clf = train_classifier(meta["classifier_id"], held.train_texts, held.train_labels)
+        run, summ = score_batch(res.table, eval_clf, meta, llm_prices=prices)
+        res.summary["context_evaluation"] = summ  # goes into the JSON download
+        st.session_state[CONTEXT_SUMMARY_KEY] = summ  # read by the Decide report, as an on-demand run's
+        scored[job] = (res, run, summ)
+    _, run, summ = scored[job]
+    for note in run.notes:
+        st.caption(f":material/info: {note}")
+    render_evaluation(run, summ, prices, key=f"arena_batch_eval_{job}")
+
+
 st.header("5 · Does context help? Batch evaluation", anchor=False)
 st.caption("Held-out labelled queries (never rows the classifier trained on) are answered with both prompts, "
            "several times each. Per prompt: **topic adherence** (the intent classifier run on each answer: does it "
@@ -682,6 +763,7 @@ if held is not None:
             record_latencies([(ms, False) for ms in pd.to_numeric(run.rows["latency_ms"], errors="coerce").dropna()])
         except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
             show_error(exc, what="The evaluation")
+    batch_panel(held)
 else:
     st.info("Choose where the held-out rows come from: a split of the training table, or a second file with the same "
             "kind of labels (for banking77: test.csv).", icon=":material/info:")

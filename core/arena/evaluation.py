@@ -43,7 +43,8 @@ from .pricing import PriceTable, load_prices
 
 __all__ = ["SUMMARY_KIND", "EVAL_COLUMNS", "holdout_split", "drop_training_overlap", "sample_rows", "HeldOut",
            "held_out_rows", "wide_table",
-           "evaluate_prompts", "EvaluationRun", "summarise", "project_costs", "rate_ci", "JUDGE_LABEL"]
+           "evaluate_prompts", "EvaluationRun", "check_run_settings", "prepare_query",
+           "query_context", "answer_topic", "CONTEXT_COLUMNS", "summarise", "project_costs", "rate_ci", "JUDGE_LABEL"]
 
 #: ``summary["kind"]`` of :func:`summarise`'s dict (its ``version`` is 1).
 SUMMARY_KIND = "crossroads.arena.context_evaluation"
@@ -195,6 +196,81 @@ def held_out_rows(texts: Sequence[str], labels: Sequence[str], *, n: int = 30,
 
 
 # ----------------------------------------------------------------------------- the run
+#: Per-query columns of the long table that come from the query's analysis (:func:`query_context`).
+CONTEXT_COLUMNS = ["predicted", "confidence", "classifier_correct", "sentiment", "urgency", "urgency_reason",
+                   "pii_masked"]
+
+
+def check_run_settings(texts: Sequence[str], true_labels: Sequence[str], repeats: int,
+                       temperature: float | None) -> tuple[list[str], list[str]]:
+    """Check an evaluation's rows and settings (on demand or as a batch job).
+
+    Returns:
+        ``(texts, true_labels)`` as lists of ``str``.
+
+    Raises:
+        ConfigError: no rows, lengths differ, ``repeats < 1``, or ``repeats >= 2`` at temperature 0.
+    """
+    texts = [str(t) for t in texts]
+    true_labels = [str(t) for t in true_labels]
+    if len(texts) != len(true_labels):
+        raise ConfigError(f"{len(texts)} queries but {len(true_labels)} labels: they must pair up.")
+    if not texts:
+        raise ConfigError("no held-out query to evaluate: choose a split or a labelled file with rows.")
+    if int(repeats) < 1:
+        raise ConfigError(f"repeats must be at least 1, got {repeats}.")
+    if int(repeats) >= 2 and temperature is not None and float(temperature) <= 0:
+        raise ConfigError("consistency over repeats needs a temperature above 0 (at 0 every repeat is the same "
+                          "answer): set a temperature such as 0.7, or use 1 repeat.")
+    return texts, true_labels
+
+
+def prepare_query(query: str, classifier: Any, *, k: int = 3, few_shot: bool = False, examples: Any = None,
+                  mask_pii: bool = False, pii_detector: Any = None, urgent_categories: Iterable[str] | None = None,
+                  sentiment_backend: str = "local", sentiment_fn: Callable[[str], Any] | None = None,
+                  **prompt_options: Any) -> tuple[Any, dict[str, Any]]:
+    """Analyse one held-out query and build both prompts: what an evaluation sends for it.
+
+    The one place the evaluation builds prompts, so the on-demand run (:func:`evaluate_prompts`)
+    and the Bedrock batch job (:func:`core.arena.batch.evaluation_records`) send the same text,
+    masked the same way.
+
+    Args:
+        query: the customer text as in the data (masked here when ``mask_pii``).
+        classifier / k / mask_pii / pii_detector / urgent_categories / sentiment_backend /
+            sentiment_fn: see :func:`core.arena.hybrid.analyze_query`.
+        few_shot / examples / prompt_options: see :func:`core.arena.hybrid.build_prompts`.
+
+    Returns:
+        ``(analysis, prompts)``: the :class:`core.arena.hybrid.QueryAnalysis` (``analysis.query``
+        is the text as sent) and ``{"raw": RenderedPrompt, "contextualised": RenderedPrompt}``.
+
+    Raises:
+        ConfigError: a blank query, a bad ``k`` or a broken template.
+        DataError / ProviderError: from the classifier, sentiment or Comprehend.
+    """
+    a = analyze_query(query, classifier, k=k, sentiment_backend=sentiment_backend, sentiment_fn=sentiment_fn,
+                      mask_pii=mask_pii, pii_detector=pii_detector, urgent_categories=urgent_categories)
+    return a, build_prompts(a, few_shot=few_shot, examples=examples, **prompt_options)
+
+
+def query_context(analysis: Any, truth: str) -> dict[str, Any]:
+    """The per-query columns (:data:`CONTEXT_COLUMNS`) of the long table from a query's analysis."""
+    return {"predicted": analysis.category, "confidence": round(analysis.confidence, 4),
+            "classifier_correct": analysis.category == truth, "sentiment": analysis.sentiment,
+            "urgency": analysis.urgency, "urgency_reason": analysis.urgency_reason,
+            "pii_masked": analysis.pii.summary() if analysis.pii is not None else ""}
+
+
+def answer_topic(classifier: Any, answer: str | None, truth: str) -> tuple[str, bool]:
+    """``(topic, adheres)`` of an answer: the classifier's top category for it, and whether that is ``truth``.
+
+    An empty or missing answer has topic ``""`` and does not adhere.
+    """
+    text = "" if answer is None or (isinstance(answer, float) and np.isnan(answer)) else str(answer)
+    topic = str(classifier.predict_top_k(text, k=1)[0][0]) if text.strip() else ""
+    return topic, bool(topic) and topic == str(truth)
+
 @dataclass
 class EvaluationRun:
     """What :func:`evaluate_prompts` produced.
@@ -273,17 +349,7 @@ def evaluate_prompts(texts: Sequence[str], true_labels: Sequence[str], classifie
     Raises:
         ConfigError: no rows, lengths differ, ``repeats < 1``, or ``repeats >= 2`` at temperature 0.
     """
-    texts = [str(t) for t in texts]
-    true_labels = [str(t) for t in true_labels]
-    if len(texts) != len(true_labels):
-        raise ConfigError(f"{len(texts)} queries but {len(true_labels)} labels: they must pair up.")
-    if not texts:
-        raise ConfigError("no held-out query to evaluate: choose a split or a labelled file with rows.")
-    if int(repeats) < 1:
-        raise ConfigError(f"repeats must be at least 1, got {repeats}.")
-    if int(repeats) >= 2 and temperature is not None and float(temperature) <= 0:
-        raise ConfigError("consistency over repeats needs a temperature above 0 (at 0 every repeat is the same "
-                          "answer): set a temperature such as 0.7, or use 1 repeat.")
+    texts, true_labels = check_run_settings(texts, true_labels, repeats, temperature)
     prices = prices or load_prices()
     few_shot = bool(getattr(provider, "is_base_model", False))
     total = len(texts) * len(ARMS) * int(repeats)
@@ -293,9 +359,10 @@ def evaluate_prompts(texts: Sequence[str], true_labels: Sequence[str], classifie
     for i, (q, truth) in enumerate(zip(texts, true_labels), start=1):
         base = {"row": i, "query": q, "true_label": truth}
         try:
-            a = analyze_query(q, classifier, k=k, sentiment_backend=sentiment_backend, sentiment_fn=sentiment_fn,
-                              mask_pii=mask_pii, pii_detector=pii_detector, urgent_categories=urgent_categories)
-            prompts = build_prompts(a, few_shot=few_shot, examples=examples, **prompt_options)
+            a, prompts = prepare_query(q, classifier, k=k, few_shot=few_shot, examples=examples,
+                                       sentiment_backend=sentiment_backend, sentiment_fn=sentiment_fn,
+                                       mask_pii=mask_pii, pii_detector=pii_detector,
+                                       urgent_categories=urgent_categories, **prompt_options)
         except CrossroadsError as exc:
             for arm in ARMS:
                 for r in range(int(repeats)):
@@ -305,9 +372,7 @@ def evaluate_prompts(texts: Sequence[str], true_labels: Sequence[str], classifie
                 stopped = str(exc)
                 break
             continue
-        base.update(query=a.query, predicted=a.category, confidence=round(a.confidence, 4),
-                    classifier_correct=a.category == truth, sentiment=a.sentiment, urgency=a.urgency,
-                    urgency_reason=a.urgency_reason, pii_masked=a.pii.summary() if a.pii is not None else "")
+        base.update(query=a.query, **query_context(a, truth))
         for arm in ARMS:
             for r in range(int(repeats)):
                 row = {**base, "arm": arm, "repeat": r + 1, "error": ""}
@@ -321,8 +386,8 @@ def evaluate_prompts(texts: Sequence[str], true_labels: Sequence[str], classifie
                 else:
                     resp = res.response
                     text = resp.text or ""
-                    topic = classifier.predict_top_k(text, k=1)[0][0] if text.strip() else ""
-                    row.update(answer=text, answer_topic=topic, adheres=bool(topic) and topic == truth,
+                    topic, adheres = answer_topic(classifier, text, truth)
+                    row.update(answer=text, answer_topic=topic, adheres=adheres,
                                copied=res.copy is not None,
                                copy_of=(f"example {res.copy.example} {res.copy.kind}" if res.copy else ""),
                                copy_similarity=res.copy.similarity if res.copy else None,

@@ -255,7 +255,7 @@ def plan_bedrock_batch(records: Sequence[Mapping[str, Any]], *, staging: S3Locat
                        model_id: str = DEFAULT_MODEL_ID, folder: str | Path | None = None,
                        job_name: str | None = None, rows: pd.DataFrame | None = None, timeout_hours: int = 24,
                        labels: Sequence[str] | None = None, quotas: dict | None = None,
-                       prices: dict | None = None, llm_prices=None) -> JobPlan:
+                       prices: dict | None = None, llm_prices=None, meta: Mapping[str, Any] | None = None) -> JobPlan:
     """Build (and write locally) everything a Bedrock batch job would send.
 
     Files: ``<prefix>/<job>/input/records-00000.jsonl`` (and more when a file would pass the per-file
@@ -274,6 +274,9 @@ def plan_bedrock_batch(records: Sequence[Mapping[str, Any]], *, staging: S3Locat
         timeout_hours: 24 to 168.
         labels: the allowed labels when the records choose a label (for accuracy on fetch).
         quotas / prices / llm_prices: override the bundled files.
+        meta: more JSON-ready facts kept with the job record (e.g. ``{"scorer": ...}``: how the feature
+            that built the records scores the fetched answers); ``model_id``, ``n_records`` and ``labels``
+            are set here and cannot be overridden.
 
     Returns:
         A :class:`JobPlan`.
@@ -335,7 +338,8 @@ def plan_bedrock_batch(records: Sequence[Mapping[str, Any]], *, staging: S3Locat
     est = bedrock_batch_estimate(records, model_id, staged_bytes=sum(o.size for o in objects),
                                  n_objects=len(objects), timeout_hours=int(timeout_hours), prices=prices,
                                  llm_prices=llm_prices)
-    meta = {"model_id": model_id, "n_records": len(records), "labels": list(labels) if labels else None}
+    meta = {**dict(meta or {}), "model_id": model_id, "n_records": len(records),
+            "labels": list(labels) if labels else None}
     return JobPlan(kind=KIND, job_name=job_name, region=region, folder=folder, staging=staging, objects=objects,
                    requests=[Request("bedrock", "CreateModelInvocationJob", params)], output_uri=output_uri,
                    estimate=est, rows=rows.reset_index(drop=True), meta=meta, role_arn=role_arn)
