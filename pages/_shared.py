@@ -297,21 +297,23 @@ def deployment_inputs(url_col, gguf_col, *, key: str) -> tuple[str, str]:
 
     urls = allowed_base_urls()
     if urls is None:
-        base_url = url_col.text_input("OpenAI-compatible server URL", value="", key=f"{key}_base_url",
+        base_url = url_col.text_input("OpenAI-compatible server URL", key=keep(f"{key}_base_url", ""),
                                       placeholder="http://localhost:11434/v1 (Ollama)",
                                       help="Ollama, llama.cpp server, vLLM or LM Studio. Empty = Ollama's default URL.")
     else:
-        base_url = url_col.selectbox("OpenAI-compatible server", list(urls), key=f"{key}_base_url_choice",
+        base_url = url_col.selectbox("OpenAI-compatible server", list(urls),
+                                     key=keep(f"{key}_base_url_choice", list(urls)[0], options=list(urls)),
                                      format_func=redact_url,
                                      help="This deployment allows only these servers (CROSSROADS_ALLOWED_BASE_URLS).")
     paths = allowed_gguf_paths()
     if paths is None:
-        model_path = gguf_col.text_input("GGUF file for the embedded model", value="", key=f"{key}_gguf",
+        model_path = gguf_col.text_input("GGUF file for the embedded model", key=keep(f"{key}_gguf", ""),
                                          placeholder="default: Gemma 3 270M Q4_K_M",
                                          help="Path of any GGUF file on this machine.")
     else:
         files = [str(f) for p in paths for f in ([p] if p.suffix.lower() == ".gguf" else sorted(p.glob("*.gguf")))]
-        model_path = gguf_col.selectbox("GGUF file for the embedded model", ["", *files], key=f"{key}_gguf_choice",
+        model_path = gguf_col.selectbox("GGUF file for the embedded model", ["", *files],
+                                        key=keep(f"{key}_gguf_choice", "", options=["", *files]),
                                         format_func=lambda v: v.rsplit("/", 1)[-1] if v else "default: Gemma 3 270M",
                                         help="This deployment allows only these files (CROSSROADS_ALLOWED_GGUF_PATHS).")
     return base_url or "", model_path or ""

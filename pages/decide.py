@@ -15,9 +15,8 @@ import os
 import pandas as pd
 import streamlit as st
 
-from core.arena.cache import ResponseCache
 from core.arena.classifier import sample_queries_path
-from core.arena.providers import PROVIDERS, available_providers, make_provider
+from core.arena.providers import PROVIDERS
 from core.decide import (ARM_NAMES, ARMS, BackgroundRun, BakeoffConfig, Constraints, analyse, load_bakeoff_data,
                          plan_bakeoff, report_html, report_markdown)
 from core.decide import charts
@@ -27,7 +26,8 @@ from core.errors import CrossroadsError
 from core.export import to_csv_bytes, to_json_bytes
 from core.io import LoadedTable, load_table
 from pages._aws import render_bedrock_batch
-from pages._shared import ensure_navigation, show_error, table_input
+from pages._providers import get_provider, provider_statuses, response_cache
+from pages._shared import deployment_inputs, ensure_navigation, show_error, table_input
 from pages._state import keep
 
 ensure_navigation()
@@ -43,24 +43,6 @@ JOB, RESULT, PLAN = "decide_job", "decide_result", "decide_plan"
 @st.cache_data(show_spinner=False)
 def load_sample() -> LoadedTable:
     return load_table(sample_queries_path())
-
-
-@st.cache_data(ttl=60, show_spinner="Checking which LLM providers are available...")
-def provider_statuses(region: str, base_url: str, model_path: str, registered: tuple[str, ...] = ()):
-    """``available_providers`` for these settings (at most once a minute, or when the registry changes)."""
-    return available_providers(region=region or None, base_url=base_url or None, model_path=model_path or None)
-
-
-@st.cache_resource(show_spinner="Preparing the model...", max_entries=4)
-def get_provider(name: str, model: str, region: str, base_url: str, model_path: str):
-    return make_provider(name, model or None, region=region or None, base_url=base_url or None,
-                         model_path=model_path or None)
-
-
-@st.cache_resource(show_spinner=False)
-def response_cache() -> ResponseCache:
-    """Disk cache of LLM answers, shared with the Prompt Arena (``~/.cache/crossroads/llm``)."""
-    return ResponseCache("default")
 
 
 @st.cache_data(show_spinner="Checking and splitting the data...", max_entries=6)
@@ -210,10 +192,7 @@ with st.expander("Provider settings", icon=":material/settings:"):
     region = p1.text_input("AWS region for Bedrock", key=keep("decide_region", default=os.environ.get("AWS_REGION", "")),
                            placeholder="default from your AWS config",
                            help="Credentials come only from boto3's default chain; they are never shown or stored.")
-    base_url = p2.text_input("OpenAI-compatible server URL", key=keep("decide_base_url", default=""),
-                             placeholder="http://localhost:11434/v1 (Ollama)")
-    model_path = p3.text_input("GGUF file for the embedded model", key=keep("decide_gguf", default=""),
-                               placeholder="default: Gemma 3 270M Q4_K_M")
+    base_url, model_path = deployment_inputs(p2, p3, key="decide")  # CROSSROADS_ALLOWED_* on a shared deployment
     if st.button("Check providers again", icon=":material/refresh:", key="decide_recheck"):
         provider_statuses.clear()
 if need_llm:

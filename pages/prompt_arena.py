@@ -19,7 +19,6 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.arena.cache import ResponseCache
 from core.arena.classifier import IntentClassifier, stratified_subsample
 from core.arena.queries import (QUERY_ANSWER_NAMES, load_labelled_queries, sample_queries_path,
                                 suggest_query_columns, training_set)
@@ -27,12 +26,13 @@ from core.arena.evaluation import evaluate_prompts, held_out_rows, summarise, wi
 from core.arena.hybrid import ARMS, analyze_query, build_prompts, example_pool, stream_prompt
 from core.arena.pricing import load_prices
 from core.arena.prompts import CONTEXTUALISED_TEMPLATE, DEFAULT_GUIDANCE, RAW_TEMPLATE, guidance_for
-from core.arena.providers import PROVIDERS, available_providers, make_provider
+from core.arena.providers import PROVIDERS
 from core.arena.urgency import is_urgent_category
 from core.errors import CrossroadsError, DataError
 from core.io import LoadedTable, load_table
 from core.privacy import ComprehendPiiDetector
 from core.text.columns import column_named
+from pages._providers import get_provider, provider_statuses, response_cache
 from pages._shared import deployment_inputs, download_buttons, ensure_navigation, show_error, table_input
 from pages._state import keep
 
@@ -56,25 +56,6 @@ ARM_CAPTIONS = {"raw": "System prompt + query only: no classifier context.",
 
 
 # ----------------------------------------------------------------------------- cached work
-@st.cache_data(ttl=60, show_spinner="Checking which LLM providers are available...")
-def provider_statuses(region: str, base_url: str, model_path: str, registered: tuple[str, ...] = ()):
-    """``available_providers`` for these settings (re-probed at most once a minute, or when
-    the provider registry changes: ``registered`` is its list of names)."""
-    return available_providers(region=region or None, base_url=base_url or None,
-                               model_path=model_path or None)
-
-
-@st.cache_resource(show_spinner="Preparing the model...", max_entries=4)
-def get_provider(name: str, model: str, region: str, base_url: str, model_path: str):
-    """One provider object per settings (the embedded model is loaded once and reused)."""
-    return make_provider(name, model or None, region=region or None, base_url=base_url or None,
-                         model_path=model_path or None)
-
-
-@st.cache_resource(show_spinner=False)
-def response_cache() -> ResponseCache:
-    """Disk cache of LLM answers, shared by every session (``~/.cache/crossroads/llm``)."""
-    return ResponseCache("default")
 
 
 @st.cache_resource(show_spinner="Training the intent classifier...", max_entries=4)
