@@ -54,7 +54,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from core.errors import ConfigError, DataError
+from core.errors import ConfigError
 from core.tabular.models import MODELS, available_models
 from core.tabular.preprocess import build_preprocessor
 from core.tabular.schema import TableSchema, infer_schema, prepare_xy
