@@ -27,8 +27,8 @@ import streamlit as st
 from core.errors import CrossroadsError
 from core.workspace import Workspace, open_workspace, workspace_to_bytes
 from core.workspace.codec import UnsupportedValue, decode, encode
-from core.workspace.sections import DATA_MODELS, add_comparison, add_loaded_table, loaded_table
-from pages._shared import add_uploaded_file, last_tables, uploaded_files
+from core.workspace.sections import add_comparison, add_loaded_table, loaded_table
+from pages._shared import add_uploaded_file
 from pages._state import KEPT, PERSISTED, SCOPE, restore_values
 
 log = logging.getLogger("crossroads.ui")

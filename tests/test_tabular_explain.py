@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-import core.tabular.explain as ex_mod
+import core.tabular.explain.progressive as ex_mod  # the time-budgeted engine, where _make_engine is looked up
 from core.errors import ConfigError, DataError
 from core.tabular.explain import (ShapResult, explain, group_matrix, normalize_shap_output, plot_bar,
                                   plot_beeswarm, plot_waterfall, source_columns, display_feature_name,

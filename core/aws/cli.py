@@ -382,7 +382,7 @@ def run_bedrock(args) -> int:
         sub = frame[keep]
         if (~keep).any():
             notes.append(f"{int((~keep).sum()):,} row(s) without a text or a label are not sent.")
-        from core.aws.sagemaker_linear_learner import _label_text
+        from core.aws.sagemaker_linear_learner.features import _label_text
 
         truth = [_label_text(v) for v in sub[args.label_column].tolist()]
         labels = sorted(set(truth))

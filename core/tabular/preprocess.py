@@ -16,13 +16,16 @@ column type:
 
 Feature names come from ``get_feature_names_out`` and read like ``Age``,
 ``Sex_male``, ``Embarked_infrequent_sklearn``, ``Date.month``, ``Name: mr``.
-:func:`feature_sources` maps each output feature back to its source column
-(used by SHAP to group one-hot columns).
+:func:`feature_sources` maps each output feature back to its source column, through
+:func:`source_columns`, which also works on any fitted ``ColumnTransformer`` and is the
+mapping SHAP uses to group one-hot columns back into their column (:func:`group_matrix`);
+:func:`display_feature_name` is a feature's name as shown on charts.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -198,6 +201,152 @@ def feature_sources(preprocessor: ColumnTransformer) -> dict[str, str]:
         ``{output feature name: source column name}`` in output order.
     """
     # One mapping for the whole app: the same one SHAP uses to group features back into columns.
-    from core.tabular.explain import source_columns
-
     return dict(zip(feature_names(preprocessor), source_columns(preprocessor)))
+
+
+# --------------------------------------------------------------------------------------------
+# Output feature -> source column
+# --------------------------------------------------------------------------------------------
+
+def _find_column_transformer(preprocess) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(preprocess, ColumnTransformer):
+        return preprocess
+    if isinstance(preprocess, Pipeline):
+        cts = [s for _, s in preprocess.steps if isinstance(s, ColumnTransformer)]
+        # only usable when the ColumnTransformer is the last step (its outputs are the model's inputs)
+        if cts and preprocess.steps[-1][1] is cts[-1]:
+            return cts[-1]
+    return None
+
+
+def _resolve_columns(cols, names_in: np.ndarray | None) -> list[str]:
+    if isinstance(cols, str):
+        return [cols]
+    if isinstance(cols, (int, np.integer)):
+        return [str(names_in[cols]) if names_in is not None else str(cols)]
+    if isinstance(cols, slice):
+        return [str(c) for c in names_in[cols]] if names_in is not None else []
+    arr = np.asarray(cols)
+    if arr.dtype == bool:
+        return [str(c) for c in names_in[arr]] if names_in is not None else []
+    if np.issubdtype(arr.dtype, np.integer):
+        return [str(names_in[i]) if names_in is not None else str(i) for i in arr]
+    return [str(c) for c in arr]
+
+
+def _match_source(name: str, cols: Sequence[str]) -> str | None:
+    """Source column of one output of a multi-column transformer, from that transformer's own columns."""
+    if name in cols:
+        return name
+    best = None
+    for c in cols:  # "Contract_Two year", "Date.month", "Name: mr"
+        if name.startswith(c) and not name[len(c)].isalnum() and (best is None or len(c) > len(best)):
+            best = c
+    if best is not None:
+        return best
+    for c in cols:  # "missingindicator_Age"
+        if name.endswith(c) and not name[-len(c) - 1].isalnum() and (best is None or len(c) > len(best)):
+            best = c
+    return best
+
+
+#: Suffix scikit-learn's ``OneHotEncoder`` gives the column of grouped infrequent categories.
+INFREQUENT_SUFFIX = "infrequent_sklearn"
+
+
+def display_feature_name(name: str, source: str | None = None) -> str:
+    """The name shown to people for one transformed feature (display only).
+
+    scikit-learn names the one-hot column of grouped rare categories
+    ``<column>_infrequent_sklearn`` (``OneHotEncoder(handle_unknown="infrequent_if_exist")``);
+    it is shown as ``"<column> = (other)"``. Every other name is returned unchanged.
+
+    Args:
+        name: a ``get_feature_names_out`` name, e.g. ``"Cabin_infrequent_sklearn"``.
+        source: its source column (from :func:`source_columns`); default: the name
+            without the suffix.
+
+    Returns:
+        ``str``, e.g. ``"Cabin = (other)"``.
+    """
+    if not name.endswith(INFREQUENT_SUFFIX):
+        return name
+    if not source or source == name:
+        source = name[: -len(INFREQUENT_SUFFIX)].rstrip("_ ") or name
+        if "__" in source:  # verbose ColumnTransformer prefix "cat__"
+            source = source.split("__", 1)[1]
+    return f"{source} = (other)"
+
+
+def source_columns(preprocess, n_features: int | None = None) -> list[str]:
+    """Source column of every transformed feature, in output order.
+
+    Uses the fitted ``ColumnTransformer``'s ``transformers_`` and ``output_indices_``
+    (which output slice each transformer produced and from which input columns), not
+    the output names alone: a transformer with one input column (a one-hot encoder on one
+    column, a TF-IDF vectorizer, date parts of one column) maps all its outputs to it;
+    for a transformer of several columns each output is matched to the *longest* of that
+    transformer's own input columns that its name starts (or ends) with at a word
+    boundary; ``passthrough`` and one-to-one transformers map by position. Outputs that
+    cannot be attributed keep their own name.
+
+    Args:
+        preprocess: a fitted ``ColumnTransformer`` or a ``Pipeline`` ending with one.
+        n_features: number of transformed features (used when ``preprocess`` has no
+            ``ColumnTransformer``: every feature is then its own source).
+
+    Returns:
+        list of ``n_features`` source column names (str).
+    """
+    ct = _find_column_transformer(preprocess)
+    try:
+        out_names = [str(n) for n in preprocess.get_feature_names_out()]
+    except Exception:  # noqa: BLE001 - a step without feature names
+        out_names = [f"x{i}" for i in range(n_features or 0)]
+    if ct is None or not hasattr(ct, "output_indices_"):
+        return list(out_names)
+    names_in = getattr(ct, "feature_names_in_", None)
+    ct_names = [str(n) for n in ct.get_feature_names_out()]
+    sources = list(ct_names)
+    verbose = bool(getattr(ct, "verbose_feature_names_out", True))
+    for name, trans, cols in ct.transformers_:
+        sl = ct.output_indices_.get(name)
+        if sl is None or sl.stop <= sl.start or (isinstance(trans, str) and trans == "drop"):
+            continue
+        cols_list = _resolve_columns(cols, names_in)
+        outs = ct_names[sl]
+        if verbose:
+            prefix = f"{name}__"
+            outs = [o[len(prefix):] if o.startswith(prefix) else o for o in outs]
+        if len(cols_list) == 1:
+            mapped = [cols_list[0]] * len(outs)
+        elif (isinstance(trans, str) and trans == "passthrough") or outs == cols_list:
+            mapped = list(cols_list) if len(cols_list) == len(outs) else list(outs)
+        else:
+            mapped = []
+            for j, o in enumerate(outs):
+                m = _match_source(o, cols_list)
+                if m is None and len(outs) == len(cols_list):
+                    m = cols_list[j]
+                mapped.append(m if m is not None else ct_names[sl][j])
+        sources[sl] = mapped
+    if len(sources) != len(out_names):  # a step after the ColumnTransformer changed the features
+        return list(out_names)
+    return sources
+
+
+def group_matrix(sources: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Groups in order of first appearance and the 0/1 matrix ``(n_features, n_groups)`` that sums them."""
+    groups: list[str] = []
+    pos: dict[str, int] = {}
+    for s in sources:
+        if s not in pos:
+            pos[s] = len(groups)
+            groups.append(s)
+    g = np.zeros((len(sources), len(groups)))
+    for i, s in enumerate(sources):
+        g[i, pos[s]] = 1.0
+    return groups, g

@@ -184,7 +184,6 @@ def infer_column_type(series: pd.Series) -> ColumnInfo:
         A :class:`ColumnInfo`.
     """
     name = str(series.name)
-    n = len(series)
     n_missing = int(series.isna().sum())
     nonnull = series.dropna()
     n_nonnull = len(nonnull)

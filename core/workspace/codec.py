@@ -32,7 +32,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "SentimentResult": ("core.sentiment.base", "SentimentResult"),
     "BatchResult": ("core.sentiment.base", "BatchResult"),
     "LLMResponse": ("core.arena.providers.base", "LLMResponse"),
-    "RenderedPrompt": ("core.arena.prompts", "RenderedPrompt"),
+    "RenderedPrompt": ("core.arena.prompts.templates", "RenderedPrompt"),
     "ArmResult": ("core.arena.hybrid", "ArmResult"),
     "QueryAnalysis": ("core.arena.hybrid", "QueryAnalysis"),
     "ArenaResult": ("core.arena.hybrid", "ArenaResult"),

@@ -6,7 +6,7 @@ memory: a 5 KB ``.xlsx`` with a cell at ``XFD1048576`` makes it ask for
 here, in a separate interpreter whose address space is capped with
 ``RLIMIT_AS``; the parent turns any crash or time-out into a clear error.
 
-Protocol (used only by :func:`core.io._read_workbook`)::
+Protocol (used only by :func:`core.io.excel._read_workbook`)::
 
     python -I _excel_child.py <memory_limit_bytes> '<json request>'  < workbook bytes
 
