@@ -70,6 +70,9 @@ def test_contextualised_template_variables_and_values():
     text = CONTEXTUALISED_TEMPLATE.render({**values, "category": "account", "query": "ログインできない"}).user_text
     assert "Answer as a specialist for this category: account." in text and text.endswith("Reply in Japanese.")
     assert indefinite_article("order") == "an" and indefinite_article("shipping") == "a"
+    # as pronounced, not as spelled (issue 13: "an user")
+    assert [indefinite_article(w) for w in ("user account", "unique code", "hour", "SMS", "one-time code", "")] == \
+        ["a", "a", "an", "an", "a", "a"]
     assert reply_language("bonjour, où est mon colis ?", "fr") == "French"
     assert reply_language("Where is it?") == "English"
 

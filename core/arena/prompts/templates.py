@@ -9,6 +9,8 @@ and sentiment's results, with a guidance line per category.
 
 from __future__ import annotations
 
+import functools
+
 import re
 import string
 from dataclasses import dataclass, replace
@@ -126,13 +128,24 @@ def humanise_label(label: str) -> str:
 
 
 def indefinite_article(word: str) -> str:
-    """``"an"`` before a vowel letter (``an account``), else ``"a"`` (``a billing``).
+    """``"a"`` or ``"an"`` before ``word`` as it is pronounced: ``an order``, ``a user``, ``an hour``.
 
-    A spelling rule, not a pronunciation one: ``"a"`` for everything not
-    starting with a, e, i, o or u.
+    Uses ``inflect``'s rules (silent h, "you"-sounding u, "one", letters of
+    acronyms such as ``an SMS``); a spelling rule said "an user". ``"a"`` for
+    an empty word.
     """
-    w = str(word).strip().lower()
-    return "an" if w[:1] in ("a", "e", "i", "o", "u") else "a"
+    w = str(word).strip()
+    if not w:
+        return "a"
+    return _inflect().a(w).split(" ", 1)[0].lower()
+
+
+@functools.lru_cache(maxsize=1)
+def _inflect():
+    """One ``inflect.engine`` (building it compiles its word lists)."""
+    import inflect
+
+    return inflect.engine()
 
 
 @dataclass(frozen=True)
