@@ -119,6 +119,37 @@ def test_binary_additivity_and_units_per_explainer(table, model, explainer, unit
     assert f"{units} of class '1'" in cap and "60 of 240 rows" in cap and explainer in cap
 
 
+def test_each_registered_model_declares_an_explainer_and_units_that_add_up(table):
+    """ModelSpec.explainer / shap_units drive the choice (issue 13); the additivity check confirms each."""
+    from core.tabular.explain.engine import declared_explainer
+    from core.tabular.models import MODELS, make_estimator
+
+    X, y = table
+    names = {"linear": "LinearExplainer", "tree": "TreeExplainer", "none": "none needed"}
+    for key, spec in MODELS.items():
+        if not spec.supports("classification"):
+            continue
+        assert spec.explainer in names and spec.shap_units.get("classification"), key  # declared, not detected
+        pipe = fit(make_estimator(key, "classification"), X, y)
+        assert declared_explainer(pipe[-1], "classification") == (spec.explainer, spec.shap_units["classification"])
+        res = explain(pipe, X, task="classification", max_explain_rows=30, max_background_rows=20)
+        assert res.explainer_name.startswith(names[spec.explainer]) and \
+            res.output_units == spec.shap_units["classification"], key
+        assert not any("within" in n or "could not" in n for n in res.notes), (key, res.notes)
+        assert_additive(res, pipe, X)
+
+
+def test_an_undeclared_estimator_falls_back_to_detection_without_noise(table):
+    from core.tabular.explain.engine import declared_explainer
+
+    X, y = table
+    pipe = fit(KNeighborsClassifier(n_neighbors=5), X, y)
+    assert declared_explainer(pipe[-1], "classification") == ("", None)
+    res = explain(pipe, X, task="classification", max_explain_rows=8, max_background_rows=10)
+    assert res.explainer_name == "PermutationExplainer" and res.output_units == "probability"
+    assert not any("TreeExplainer could not" in n for n in res.notes)  # SHAP's "not supported" is expected here
+
+
 def test_dummy_needs_no_explainer_and_stays_additive(table):
     X, y = table
     for model, task, units in [(DummyClassifier(strategy="prior"), "classification", "probability"),

@@ -104,6 +104,13 @@ class ModelSpec:
         baseline: ``True`` for the reference model that any useful model must beat.
         relative_cost: rough fitting cost rank (0 = trivial); cheaper models are cross-validated
             first so the leaderboard fills in quickly (:func:`core.tabular.compare.compare_models`).
+        explainer: the SHAP explainer for the fitted estimator: ``"linear"`` (``LinearExplainer``),
+            ``"tree"`` (``TreeExplainer``, path-dependent), ``"permutation"`` (``PermutationExplainer`` on
+            ``predict_proba``/``predict``) or ``"none"`` (the estimator ignores the features: every SHAP
+            value is 0); ``""`` = detected from the fitted estimator (:mod:`core.tabular.explain.engine`).
+        shap_units: the units of that explainer's output per task (``"log-odds"``, ``"probability"`` or
+            ``"target units"``), e.g. ``{"classification": "log-odds"}`` for logistic regression. The
+            explainer still checks additivity against the model's own output and says so if it fails.
     """
 
     key: str
@@ -117,6 +124,8 @@ class ModelSpec:
     baseline: bool = False
     random_state: bool = True
     relative_cost: int = 1
+    explainer: str = ""
+    shap_units: dict = field(default_factory=dict)
 
     def supports(self, task: str) -> bool:
         """True when the model has an estimator for ``task``."""
@@ -165,6 +174,13 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
+def spec_for_estimator(estimator: Any) -> ModelSpec | None:
+    """The registered :class:`ModelSpec` whose classifier or regressor class built ``estimator`` (exact class),
+    or ``None`` for an estimator no spec declares."""
+    cls = type(estimator)
+    return next((m for m in MODELS.values() if cls in (m.classifier, m.regressor)), None)
+
+
 def available_models(task: str) -> list[ModelSpec]:
     """Registered models supporting ``task``, in registration order."""
     return [m for m in MODELS.values() if m.supports(task)]
@@ -193,6 +209,7 @@ register_model(ModelSpec(
     fixed={"classification": {"max_iter": 2000}},
     description="A weighted sum of the features; the local counterpart of SageMaker Linear Learner. "
                 "Fast and easy to read; misses interactions.",
+    explainer="linear", shap_units={"classification": "log-odds", "regression": "target units"},
 ))
 register_model(ModelSpec(
     key="tree", label="Decision tree",
@@ -204,6 +221,7 @@ register_model(ModelSpec(
                        help="A node with fewer rows is not split further."),
     ),
     description="A flowchart of yes/no questions. Readable, but unstable on its own.",
+    explainer="tree", shap_units={"classification": "probability", "regression": "target units"},
 ))
 register_model(ModelSpec(
     key="forest", label="Random forest",
@@ -220,6 +238,7 @@ register_model(ModelSpec(
     fixed={"classification": {"n_jobs": N_JOBS}, "regression": {"n_jobs": N_JOBS}},
     description="Many decorrelated trees voting together. Robust default, slower to predict.",
     relative_cost=4,
+    explainer="tree", shap_units={"classification": "probability", "regression": "target units"},
 ))
 register_model(ModelSpec(
     key="hgb", label="Histogram gradient boosting",
@@ -235,6 +254,7 @@ register_model(ModelSpec(
     description="Trees added one after another, each fixing the last one's errors; "
                 "scikit-learn's LightGBM-style booster. Often the most accurate on tables.",
     relative_cost=3,
+    explainer="tree", shap_units={"classification": "log-odds", "regression": "target units"},
 ))
 register_model(ModelSpec(
     key="dummy", label="Baseline (dummy)",
@@ -248,4 +268,5 @@ register_model(ModelSpec(
     ),
     description="Ignores the features: the score any useful model must beat.",
     baseline=True, random_state=False, relative_cost=0,
+    explainer="none", shap_units={"classification": "probability", "regression": "target units"},
 ))

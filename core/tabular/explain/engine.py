@@ -1,11 +1,14 @@
 """Explainer selection and output units: which SHAP explainer runs on a fitted model, and in what units.
 
+Each registered model declares its explainer and output units on its
+:class:`~core.tabular.models.ModelSpec` (``explainer``, ``shap_units``):
 ``LinearExplainer`` for linear models (log-odds for classifiers),
-``TreeExplainer`` (path-dependent) for trees, ``PermutationExplainer`` on
-``predict_proba`` or ``predict`` otherwise, and no explainer for constant
-(dummy) models. Units are checked, not assumed: the base value plus the SHAP
-values is compared with ``predict_proba``, ``decision_function`` and ``predict``
-(:func:`_reference_outputs`). :func:`preload_shap` imports SHAP in the background.
+``TreeExplainer`` (path-dependent) for trees, none for the dummy baseline.
+An estimator no spec declares falls back to detection: linear coefficients,
+then ``TreeExplainer`` if SHAP accepts it, else ``PermutationExplainer`` on
+``predict_proba`` or ``predict``. Units are checked, not assumed: the base value
+plus the SHAP values is compared with the declared unit's output first, then
+``predict_proba``, ``decision_function`` and ``predict`` (:func:`_reference_outputs`). :func:`preload_shap` imports SHAP in the background.
 """
 
 from __future__ import annotations
@@ -129,12 +132,27 @@ class _Engine:
         self.name, self.fn, self.n_background, self.units_hint = name, fn, n_background, units_hint
 
 
+def declared_explainer(model, task: str) -> tuple[str, str | None]:
+    """``(explainer, units)`` the model's :class:`~core.tabular.models.ModelSpec` declares for ``task``;
+    ``("", None)`` for an estimator no spec declares (then both are detected)."""
+    from core.tabular.models import spec_for_estimator
+
+    spec = spec_for_estimator(model)
+    if spec is None:
+        return "", None
+    return spec.explainer, spec.shap_units.get(task)
+
+
 def _make_engine(model, background: np.ndarray, names: list[str], task: str,
                  random_state: int, notes: list[str]) -> _Engine:
+    """The explainer for ``model``: the one its ``ModelSpec`` declares, else detected (linear
+    coefficients, then ``TreeExplainer`` if SHAP accepts the model, else permutation). A declared
+    explainer that fails falls back to the permutation explainer with a note."""
     import shap
 
+    declared, declared_units = declared_explainer(model, task)
     n_features = background.shape[1]
-    if _is_constant(model):
+    if declared == "none" or (not declared and _is_constant(model)):
         # predictions ignore the features, so every Shapley value is exactly 0 (null-player axiom)
         const = _constant_output(model, background[:1], names, task)
 
@@ -142,7 +160,8 @@ def _make_engine(model, background: np.ndarray, names: list[str], task: str,
             return np.zeros((len(xb), n_features, const.shape[0])), const
 
         return _Engine(f"none needed: {type(model).__name__} ignores the features", run_constant, 0, None)
-    if _is_linear(model):
+    kind = declared or ("linear" if _is_linear(model) else "tree")
+    if kind == "linear":
         try:
             ex = shap.LinearExplainer(model, shap.maskers.Independent(background, max_samples=len(background)))
 
@@ -150,19 +169,20 @@ def _make_engine(model, background: np.ndarray, names: list[str], task: str,
                 return ex.shap_values(xb), ex.expected_value
 
             return _Engine("LinearExplainer", run_linear, len(background),
-                           "log-odds" if task == "classification" else "target units")
+                           declared_units or ("log-odds" if task == "classification" else "target units"))
         except Exception as exc:  # noqa: BLE001 - fall through to the permutation explainer
             notes.append(f"LinearExplainer could not be used ({type(exc).__name__}); permutation explainer used.")
-    else:
+    elif kind == "tree":
         try:
             ex = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
 
             def run_tree(xb):
                 return ex.shap_values(xb, check_additivity=False), ex.expected_value
 
-            return _Engine("TreeExplainer", run_tree, 0, None)
+            return _Engine("TreeExplainer", run_tree, 0, declared_units)
         except Exception as exc:  # noqa: BLE001 - not a tree model SHAP knows
-            if "not yet supported" not in str(exc) and "Model type not" not in str(exc):
+            # an undeclared model is tried on TreeExplainer, so SHAP's "not supported" is expected there
+            if declared or ("not yet supported" not in str(exc) and "Model type not" not in str(exc)):
                 notes.append(f"TreeExplainer could not be used ({type(exc).__name__}); permutation explainer used.")
 
     if task == "classification" and hasattr(model, "predict_proba"):
@@ -183,4 +203,5 @@ def _make_engine(model, background: np.ndarray, names: list[str], task: str,
         e = ex(xb, max_evals=max_evals, silent=True)
         return e.values, e.base_values
 
-    return _Engine("PermutationExplainer", run_perm, len(background), units)
+    return _Engine("PermutationExplainer", run_perm, len(background),
+                   declared_units if declared == "permutation" and declared_units else units)
