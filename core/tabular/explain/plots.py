@@ -1,15 +1,16 @@
 """SHAP's own charts (bar, beeswarm, waterfall) as matplotlib figures, with readable numbers; PNG export.
 
 SHAP's plots use pyplot's global state, so drawing is serialised by one lock.
-The bar and waterfall labels are reformatted to 3 significant digits by
-swapping ``shap.plots._bar.format_value`` and ``shap.plots._waterfall.format_value``
-(SHAP internals) while drawing: requirements.txt bounds shap's version for
-this, and ``tests/test_tabular_explain.py`` checks the labels.
+The numbers SHAP writes on the bar and waterfall charts are reformatted to
+3 significant digits after drawing, through matplotlib's public API (text
+objects and tick formatters); no SHAP internal is replaced.
+``tests/test_tabular_explain.py`` checks the labels.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import warnings
 from typing import Any
@@ -46,11 +47,36 @@ def _format_feature_value(v: Any) -> Any:
     return format_number(v, digits=4).replace("\u2212", "-")
 
 
-def _shap_format_value(s: Any, format_str: str) -> str:
-    """Drop-in for ``shap.utils.format_value`` used while drawing a waterfall (3 significant digits)."""
-    if isinstance(s, str):
-        return s
-    return format_number(float(s), signed=format_str.startswith("%+"))
+#: A label SHAP drew with its own number format: "+48542.56", "\u22120.12" (bars) or "$ = 277858.932$"
+#: (the waterfall's E[f(X)] and f(x) ticks). Signed labels came from "%+" formats.
+_SHAP_NUMBER = re.compile(r"^(\n?\$ = )?([+\-\u2212]?)(\d+(?:\.\d+)?)(\$?)$")
+
+
+def _readable_number(text: str) -> str:
+    """``text`` with SHAP's number in :func:`format_number`'s 3 significant digits; other text unchanged."""
+    m = _SHAP_NUMBER.match(text)
+    if not m:
+        return text
+    prefix, sign, digits, suffix = m.groups()
+    value = float(digits) * (-1.0 if sign in ("-", "\u2212") else 1.0)
+    return f"{prefix or ''}{format_number(value, signed=bool(sign))}{suffix}"
+
+
+def _readable_shap_labels(fig) -> None:
+    """Reformat the numbers SHAP wrote on ``fig`` (bar value labels, the waterfall's E[f(X)] and f(x)
+    ticks), after drawing, through matplotlib's public API: no SHAP internals are replaced."""
+    from matplotlib.ticker import FixedLocator
+
+    for ax in fig.axes:
+        for t in ax.texts:
+            new = _readable_number(t.get_text())
+            if new != t.get_text():
+                t.set_text(new)
+        if isinstance(ax.xaxis.get_major_locator(), FixedLocator):  # ticks SHAP labelled itself (waterfall)
+            labels = [t.get_text() for t in ax.get_xticklabels()]
+            new_labels = [_readable_number(x) for x in labels]
+            if new_labels != labels:
+                ax.xaxis.set_ticklabels(new_labels)  # the tick texts keep their font size and alignment
 
 
 def _finish(fig, title: str, subtitle: str):
@@ -124,18 +150,12 @@ def plot_bar(result: ShapResult, class_index: int | None = None, max_display: in
     else:
         expl = result.to_explanation(class_index)
         units = result.output_label(class_index)
-    import shap.plots._bar as shap_bar
-
     with _PLOT_LOCK:
         fig, ax = plt.subplots(figsize=(8, 0.4 * min(max_display, len(result.feature_names)) + 1.8))
-        original_format = shap_bar.format_value
-        shap_bar.format_value = _shap_format_value  # "+50232.18" -> "+50,200" (display only)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
-        finally:
-            shap_bar.format_value = original_format
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shap.plots.bar(expl, max_display=max_display, ax=ax, show=False)
+        _readable_shap_labels(fig)  # "+50232.18" -> "+50,200" (display only)
         lo, hi = ax.get_xlim()
         ax.set_xlim(lo, hi + 0.12 * (hi - lo))  # room for SHAP's "+0.12" labels past the longest bar
         _thousands_axis(ax)
@@ -198,19 +218,13 @@ def plot_waterfall(result: ShapResult, row_position: int, class_index: int | Non
     if shown is not None:
         expl.display_data = np.array([_format_feature_value(v) for v in np.asarray(shown, dtype=object)],
                                      dtype=object)
-    import shap.plots._waterfall as shap_waterfall
-
     with _PLOT_LOCK:
         fig = plt.figure()
-        original_format = shap_waterfall.format_value
-        shap_waterfall.format_value = _shap_format_value
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                shap.plots.waterfall(expl, max_display=max_display, show=False)
-        finally:
-            shap_waterfall.format_value = original_format
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shap.plots.waterfall(expl, max_display=max_display, show=False)
         fig = plt.gcf()
+        _readable_shap_labels(fig)
         _widen_waterfall(fig)
         fig = _finish(fig, f"Why row {result.row_index[r]!r} got this prediction",
                       f"{result.output_label(class_index)}; {result.explainer_name}")
