@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from core.arena.prompts.data import prompt_data
 from core.arena.prompts.escaping import _QUERY_BODY_RE, delimit_query
 from core.arena.prompts.templates import (
     PromptTemplate,
@@ -26,45 +27,13 @@ if TYPE_CHECKING:  # annotation only: examples.py imports this module
 
 # -- few-shot completion format for base models ---------------------------------
 
-#: Worked cases for base models, several categories in each language. :func:`few_shot_messages`
+#: Worked cases for base models, several categories in each language (``prompt_data.json``). :func:`few_shot_messages`
 #: renders the chosen ones with the SAME template as the real query (so a contextualised
 #: prompt's examples carry context too) and adds the answer as an assistant turn. Answers are
 #: short and specific to their own request, and :func:`select_few_shot_cases` picks cases of
 #: another category than the query's, so a base model has nothing it could paste verbatim.
-FEW_SHOT_CASES: tuple[dict[str, Any], ...] = (
-    {"query": "I was charged twice for my order last week.", "category": "billing", "language": "en",
-     "confidence": 0.91, "top_k": [("billing", 0.91), ("refund", 0.06)], "sentiment": "NEGATIVE",
-     "urgency": "high",
-     "answer": "Sorry about the double charge. Please send us the order number so we can cancel the extra payment."},
-    {"query": "I forgot my password and cannot log in.", "category": "account", "language": "en",
-     "confidence": 0.88, "top_k": [("account", 0.88), ("technical", 0.08)], "sentiment": "NEUTRAL",
-     "urgency": "low",
-     "answer": "Click \"Forgot password\" on the login page to get a reset email; check your spam folder if it is late."},
-    {"query": "The app freezes every time I open the camera.", "category": "technical", "language": "en",
-     "confidence": 0.84, "top_k": [("technical", 0.84), ("product_info", 0.09)], "sentiment": "NEGATIVE",
-     "urgency": "medium",
-     "answer": "Please update the app and restart your phone. If it still freezes, tell us your phone model."},
-    {"query": "Do you ship to Canada?", "category": "shipping", "language": "en",
-     "confidence": 0.80, "top_k": [("shipping", 0.80), ("product_info", 0.12)], "sentiment": "NEUTRAL",
-     "urgency": "low",
-     "answer": "Yes, we ship to Canada; delivery usually takes 5 to 8 days and the cost is shown at checkout."},
-    {"query": "パスワードを忘れてログインできません。", "category": "account", "language": "ja",
-     "confidence": 0.88, "top_k": [("account", 0.88), ("technical", 0.08)], "sentiment": "NEUTRAL",
-     "urgency": "low",
-     "answer": "ログイン画面の「パスワードをお忘れの方」から再設定メールをお送りできます。"},
-    {"query": "同じ注文で二回請求されました。", "category": "billing", "language": "ja",
-     "confidence": 0.90, "top_k": [("billing", 0.90), ("refund", 0.07)], "sentiment": "NEGATIVE",
-     "urgency": "high",
-     "answer": "ご迷惑をおかけして申し訳ありません。注文番号をお知らせいただければ、重複分の請求を取り消します。"},
-    {"query": "アプリを開くとすぐに閉じてしまいます。", "category": "technical", "language": "ja",
-     "confidence": 0.83, "top_k": [("technical", 0.83), ("product_info", 0.10)], "sentiment": "NEGATIVE",
-     "urgency": "medium",
-     "answer": "アプリを最新版に更新し、端末を再起動してください。改善しない場合は機種名をお知らせください。"},
-    {"query": "海外にも発送していますか？", "category": "shipping", "language": "ja",
-     "confidence": 0.79, "top_k": [("shipping", 0.79), ("product_info", 0.13)], "sentiment": "NEUTRAL",
-     "urgency": "low",
-     "answer": "はい、一部の国に発送しています。送料と日数はご注文手続きの画面に表示されます。"},
-)
+FEW_SHOT_CASES: tuple[dict[str, Any], ...] = tuple(
+    {**c, "top_k": [tuple(t) for t in c["top_k"]]} for c in prompt_data()["worked_cases"])
 
 #: Number of worked examples put in front of a base model's query.
 N_FEW_SHOT = 3  # measured on 6 EN/JA queries: 3 examples made Gemma 270M copy less than 2
@@ -179,12 +148,9 @@ def few_shot_messages(template: "PromptTemplate", values: Mapping[str, Any], *,
 
 #: Neutral answers of worked examples when the user's table has no answer column: they show
 #: length, tone and language only, and name nothing but the example's own category.
-NEUTRAL_ANSWERS = {
-    "en": "Thanks for your message ({category}). Could you give us the details so we can sort it out?",
-    "ja": "お問い合わせ（{category}）ありがとうございます。詳しい状況をお知らせいただけますか。",
-}
+NEUTRAL_ANSWERS: dict[str, str] = dict(prompt_data()["neutral_answers"])
 #: Queries of :func:`format_only_cases` (no topic at all).
-NEUTRAL_QUERIES = {"en": "Hello, I need some help, please.", "ja": "こんにちは。問い合わせたいことがあります。"}
+NEUTRAL_QUERIES: dict[str, str] = dict(prompt_data()["neutral_queries"])
 
 
 def neutral_answer(category: str, language: str) -> str:

@@ -10,12 +10,12 @@ and sentiment's results, with a guidance line per category.
 from __future__ import annotations
 
 import functools
-
 import re
 import string
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
+from core.arena.prompts.data import prompt_data
 from core.arena.prompts.escaping import QUERY_TAG, delimit_query, escape_tags
 from core.errors import ConfigError
 from core.text.script import has_japanese_script, language_name
@@ -258,28 +258,9 @@ CONTEXTUALISED_TEMPLATE = PromptTemplate(
 
 #: Short guidance line per category (keys compared case-insensitively, with
 #: spaces/hyphens/underscores ignored). Editable: pass your own mapping to
-#: :func:`context_values`. Unknown categories get :data:`GENERIC_GUIDANCE`.
-DEFAULT_GUIDANCE: dict[str, str] = {
-    "billing": "Explain the charge, how to get a refund or correction, and the timeline.",
-    "refund": "State the refund policy, the steps to request it and when the money arrives.",
-    "payment": "Check the payment method and give steps to fix a failed or duplicate payment.",
-    "shipping": "Give the delivery status steps, typical delays and how to track the parcel.",
-    "delivery": "Give the delivery status steps, typical delays and how to track the parcel.",
-    "order": "Help with the order status, changes or cancellation; ask for the order number.",
-    "cancellation": "Explain how to cancel, any fees, and confirm what happens next.",
-    "returns": "Explain the return window, how to send the item back and refund timing.",
-    "account": "Help with login, password reset or profile changes; never ask for passwords.",
-    "login": "Give password-reset and two-factor steps; never ask for the password.",
-    "technical": "Give clear troubleshooting steps, simplest first, and when to contact support.",
-    "technicalsupport": "Give clear troubleshooting steps, simplest first, and when to contact support.",
-    "product": "Answer about features and compatibility factually; do not invent specs.",
-    "productinfo": "Answer about features and compatibility factually; do not invent specs.",
-    "complaint": "Apologise sincerely, restate the problem and offer a concrete remedy.",
-    "feedback": "Thank the customer and say how the feedback will be used.",
-    "subscription": "Explain plan changes, renewal dates and how to upgrade or cancel.",
-    "privacy": "Explain data handling and how to exercise data rights; be precise.",
-}
-GENERIC_GUIDANCE = "Resolve the request directly; ask for missing details only if needed."
+#: :func:`context_values`. Unknown categories get :data:`GENERIC_GUIDANCE`. Both are in ``prompt_data.json``.
+DEFAULT_GUIDANCE: dict[str, str] = dict(prompt_data()["guidance"])
+GENERIC_GUIDANCE: str = prompt_data()["generic_guidance"]
 
 
 def _norm_label(label: str) -> str:
