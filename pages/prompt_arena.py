@@ -279,8 +279,8 @@ st.markdown(
 st.header("1 · LLM provider", anchor=False)
 with st.expander("Provider settings", icon=":material/settings:"):
     c1, c2, c3 = st.columns(3)
-    region = c1.text_input("AWS region for Bedrock", value=os.environ.get("AWS_REGION", ""),
-                           placeholder="default from your AWS config", key="arena_region",
+    region = c1.text_input("AWS region for Bedrock", placeholder="default from your AWS config",
+                           key=keep("arena_region", default=os.environ.get("AWS_REGION", "")),
                            help="Credentials come only from boto3's default chain (environment, ~/.aws, SSO, "
                                 "instance role); they are never shown or stored here.")
     base_url, model_path = deployment_inputs(c2, c3, key="arena")
@@ -314,21 +314,22 @@ if not available:
 else:
     names = [s.name for s in available]
     c1, c2, c3, c4 = st.columns([2, 3, 1, 1])
-    prov_name = c1.selectbox("Provider", names, index=0, key="arena_provider",
+    prov_name = c1.selectbox("Provider", names, key=keep("arena_provider", default=names[0], options=names),
                              format_func=lambda n: PROVIDERS[n].label + (" · auto" if n == names[0] else ""),
                              help="Auto-picked in this order when available: "
                                   + ", ".join(spec.label for spec in PROVIDERS.values()) + ".")
     status = next(s for s in available if s.name == prov_name)
-    model = c2.selectbox("Model", status.models or [""], index=0, key=f"arena_model_{prov_name}")
+    models = status.models or [""]
+    model = c2.selectbox("Model", models, key=keep(f"arena_model_{prov_name}", default=models[0], options=models))
     try:
         provider = get_provider(prov_name, model, region, base_url, model_path)
     except Exception as exc:  # noqa: BLE001 - show_error words CrossroadsError and unexpected errors alike
         show_error(exc, what="Preparing the provider")
     # a tiny base model is slow and rambles: a short default answer length
-    max_tokens = int(c3.number_input("Max output tokens", 8, 4096,
-                                     160 if getattr(provider, "is_base_model", False) else 512, 8,
-                                     key="arena_max_tokens"))
-    temperature = float(c4.number_input("Temperature", 0.0, 1.0, 0.2, 0.1, key="arena_temperature",
+    max_tokens = int(c3.number_input("Max output tokens", 8, 4096, step=8,
+                                     key=keep("arena_max_tokens",
+                                              default=160 if getattr(provider, "is_base_model", False) else 512)))
+    temperature = float(c4.number_input("Temperature", 0.0, 1.0, step=0.1, key=keep("arena_temperature", default=0.2),
                                         help="Not sent to models that do not accept it."))
     if provider is not None:
         if getattr(provider, "is_base_model", False):
@@ -336,7 +337,7 @@ else:
         elif provider.description:
             st.caption(provider.description)
         use_cache = st.toggle("Reuse cached answers (same provider, model, prompt and settings never pay twice)",
-                              value=True, key="arena_use_cache")
+                              key=keep("arena_use_cache", default=True))
         cache = response_cache() if use_cache else None
 prices = load_prices()
 

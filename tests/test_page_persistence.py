@@ -215,6 +215,25 @@ def test_arena_query_survives_a_page_change():
     assert at.text_area(key="arena_query").value == "I was charged twice for my order."
 
 
+def test_arena_provider_settings_survive_a_page_change():
+    """Region, server URL, output length, temperature and the cache switch (they reset before keep())."""
+    at = go(app(), ARENA)
+    at.text_input(key="arena_region").input("eu-west-3")
+    at.text_input(key="arena_base_url").input("http://127.0.0.1:9/v1")
+    ok(at)
+    at.number_input(key="arena_max_tokens").set_value(96)
+    at.number_input(key="arena_temperature").set_value(0.7)
+    at.toggle(key="arena_use_cache").set_value(False)
+    ok(at)
+    go(at, HOME)
+    go(at, ARENA)
+    assert at.text_input(key="arena_region").value == "eu-west-3"
+    assert at.text_input(key="arena_base_url").value == "http://127.0.0.1:9/v1"
+    assert at.number_input(key="arena_max_tokens").value == 96
+    assert at.number_input(key="arena_temperature").value == pytest.approx(0.7)
+    assert at.toggle(key="arena_use_cache").value is False
+
+
 # ------------------------------------------------------------------ workspaces
 
 def saved_workspace(at: AppTest) -> bytes:
