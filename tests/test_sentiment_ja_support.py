@@ -33,7 +33,7 @@ HELD_OUT = [
     ("問い合わせてすぐに返金していただけました。助かりました！", "POSITIVE"),
     pytest.param("担当の方が親身になって対応してくださいました。またお願いしたいです。", "POSITIVE",
                  marks=pytest.mark.xfail(strict=True, reason="one polar word (親身) ties with NEUTRAL; "
-                                                             "documented miss, see module docstring")),
+                                                             "documented miss, see benchmarks/NOTES.md")),
     # calm questions
     ("領収書の再発行はできますか？", "NEUTRAL"),
     ("配送先の住所を変更したいのですが、どうすればよいですか？", "NEUTRAL"),
