@@ -77,6 +77,11 @@ def usd(x) -> str:
     return "$0" if x == 0 else (f"${x:,.2f}" if x >= 0.1 else f"${x:,.4f}")
 
 
+def num(x, decimals: int) -> str:
+    """A count for the arms table, or "–" when the arm has none (the classifier sends no tokens)."""
+    return "–" if x is None or x != x else f"{x:,.{decimals}f}"
+
+
 def ci(est: dict) -> str:
     return f"{est['value']:.1%} [{est['low']:.1%}, {est['high']:.1%}]"
 
@@ -396,14 +401,12 @@ for a in analysis.arms.values():
     rows.append({"arm": a["name"] + (f" (τ = {a['tau']:.2f})" if a.get("tau") is not None else ""),
                  "accuracy [95% CI]": ci(a["accuracy"]), "macro F1 [95% CI]": ci(a["macro_f1"]), "n": a["n"],
                  "p50 ms": a["latency_ms"]["p50"], "p95 ms": a["latency_ms"]["p95"],
-                 "tokens in": a["input_tokens_mean"], "tokens out": a["output_tokens_mean"],
+                 "tokens in": num(a["input_tokens_mean"], 0), "tokens out": num(a["output_tokens_mean"], 1),
                  "USD / 1k": usd(a["cost_per_1k"]), "batch USD / 1k": usd(a.get("batch_per_1k")),
                  "to LLM": a.get("llm_share"), "invalid output": a["invalid"], "failed": a.get("failed", 0)})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"p50 ms": st.column_config.NumberColumn(format="%.1f"),
                             "p95 ms": st.column_config.NumberColumn(format="%.1f"),
-                            "tokens in": st.column_config.NumberColumn(format="%.0f"),
-                            "tokens out": st.column_config.NumberColumn(format="%.1f"),
                             "to LLM": st.column_config.NumberColumn(format="percent")})
 t1, t2, t3, t4, t5 = st.tabs(["Accuracy", "Hybrid cascade", "Learning curve", "Latency", "Details"])
 with t1:

@@ -37,9 +37,10 @@ CALL_PREFIX = {"zero_shot": "zero_shot", "few_shot": "few_shot", "hybrid": "hybr
 #: Bedrock Claude Haiku answers a short constrained choice in about a second; a local server is faster.
 PRIOR_SECONDS = {"bedrock": 1.2, "openai": 0.8}
 #: Embedded llama.cpp model: seconds per prompt token not already in its prefix cache, plus per call
-#: (Gemma 3 270M, 1 thread, on the 2-core machine of benchmarks/bakeoff.py).
-LOCAL_SECONDS_PER_TOKEN = 0.008
-LOCAL_SECONDS_PER_CALL = 0.25
+#: (Gemma 3 270M on an idle 2-core machine, fitted to the three LLM arms of benchmarks/bakeoff.py on
+#: banking77: 0.12, 0.34 and 0.14 s a call; a busy machine takes up to about 3x longer).
+LOCAL_SECONDS_PER_TOKEN = 0.0025
+LOCAL_SECONDS_PER_CALL = 0.1
 #: Input tokens Bedrock adds for a forced tool call (tool-use system prompt), for estimates only.
 TOOL_OVERHEAD_TOKENS = 350
 
