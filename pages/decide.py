@@ -168,7 +168,7 @@ else:
                                  key=keep("decide_col_n_test", default=300)))
 seed = int(c3.number_input("Seed", min_value=0, step=1, key=keep("decide_seed", default=0),
                            help="Seed of the split, the draws and the bootstrap: the same seed gives the same run."))
-drop_rare = c3.checkbox("Leave out rare categories", key=keep("decide_drop_rare", default=False),
+drop_rare = c3.checkbox("Drop rare labels", key=keep("decide_drop_rare", default=False),
                         help="Categories with fewer than 3 rows cannot be split into train and test rows.")
 try:
     data = prepare_data(table.frame, table.name, text_col, label_col, test_frame, test_name, how, float(test_share),
@@ -221,7 +221,7 @@ if need_llm:
         st.stop()
     if getattr(provider, "is_base_model", False):
         st.info(f"**A tiny base model.** {provider.description} Expect it to score low: that is a measurement, "
-                "not a bug. Choose Bedrock or a larger local model for a real comparison.", icon=":material/info:")
+                "not a bug.", icon=":material/info:")
 with st.expander("Arm settings", icon=":material/tune:"):
     a1, a2, a3, a4 = st.columns(4)
     k_examples = int(a1.number_input("Few-shot examples per query", 1, 10, key=keep("decide_k", default=4),
@@ -250,7 +250,10 @@ min_acc = k3.number_input("Minimum accuracy (%)", min_value=0.0, max_value=100.0
 budget = k4.number_input("Monthly budget (USD)", min_value=0.0, step=50.0, key=keep("decide_budget", default=500.0),
                          help="0 = no limit.")
 e1, e2 = st.columns([1, 3])
-explainable = e1.checkbox("Each decision must be explainable / auditable", key=keep("decide_explainable", default=False))
+explainable = e1.checkbox("Decisions must be auditable", key=keep("decide_explainable", default=False),
+                          help="Each decision must be explainable to an auditor. This rules out the LLM alone (its "
+                               "choice cannot be traced to the input); the hybrid stays, with the share of decisions "
+                               "its LLM makes stated.")
 lang_options = sorted(set(langs_in_data) | set(LANGUAGE_NAMES) - {"und"})
 languages = e2.multiselect("Languages you serve", lang_options, format_func=lambda c: LANGUAGE_NAMES.get(c, c),
                            key=keep("decide_languages", default=served_default, options=lang_options),
