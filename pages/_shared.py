@@ -100,6 +100,8 @@ def _split(text: str) -> tuple[str, ...]:
 def uploaded_files() -> dict[str, dict]:
     """The files uploaded on any page of this session, oldest first: ``{file id: entry}``.
 
+    An entry whose last read failed carries ``"failed": True`` and is not offered on other pages.
+
     An entry is ``{"name", "page", "size", "data"}`` (``data``: the file's bytes) for an
     upload, or ``{"name", "page", "size", "table"}`` (a :class:`~core.io.LoadedTable`
     already read) for a table restored from a workspace. The file id is the SHA-256
@@ -206,7 +208,9 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
             fid = _register_upload(key, up)
             st.session_state.setdefault("_crossroads_kept", {})[file_key] = fid
     else:
-        options = ["", *reversed(list(files))]
+        kept = st.session_state.get(file_key) or ""
+        # a file that could not be read as a table (an image renamed .csv...) is not offered again
+        options = ["", *reversed([f for f, e in files.items() if not e.get("failed") or f == kept])]
         fid = st.selectbox(
             "Or use a file uploaded earlier", options, key=keep(file_key, default="", options=options),
             format_func=lambda f: "(none)" if not f else
@@ -246,8 +250,10 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
         table = entry["table"] if prepared else _load_cached(fid, entry["name"], sheet, not no_header, _split(names),
                                                                _split(na), entry["data"])
     except Exception as exc:  # noqa: BLE001 - shown to the user
+        entry["failed"] = True  # not offered on other pages or listed as the user's work
         show_error(exc, what="Reading the file")
         return None
+    entry.pop("failed", None)
     last_tables()[key] = {"source": "upload", "file": fid, "table": table}
     st.caption(table.summary())
     if table.notes:

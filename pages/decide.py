@@ -406,11 +406,11 @@ for a in analysis.arms.values():
                  "p50 ms": a["latency_ms"]["p50"], "p95 ms": a["latency_ms"]["p95"],
                  "tokens in": num(a["input_tokens_mean"], 0), "tokens out": num(a["output_tokens_mean"], 1),
                  "USD / 1k": usd(a["cost_per_1k"]), "batch USD / 1k": usd(a.get("batch_per_1k")),
-                 "to LLM": a.get("llm_share"), "invalid output": a["invalid"], "failed": a.get("failed", 0)})
+                 "to LLM": "–" if a.get("llm_share") is None else f"{a['llm_share']:.0%}",
+                 "invalid output": a["invalid"], "failed": a.get("failed", 0)})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"p50 ms": st.column_config.NumberColumn(format="%.1f"),
-                            "p95 ms": st.column_config.NumberColumn(format="%.1f"),
-                            "to LLM": st.column_config.NumberColumn(format="percent")})
+                            "p95 ms": st.column_config.NumberColumn(format="%.1f")})
 t1, t2, t3, t4, t5 = st.tabs(["Accuracy", "Hybrid cascade", "Learning curve", "Latency", "Details"])
 with t1:
     st.plotly_chart(charts.arms_chart(analysis), width="stretch", key="decide_chart_arms")
@@ -439,8 +439,10 @@ with t5:
             "A": ARM_NAMES[c["a"]], "B": ARM_NAMES[c["b"]], "n": c["n"],
             "accuracy diff": f"{c['accuracy_diff']['value'] * 100:+.1f} [{c['accuracy_diff']['low'] * 100:+.1f}, "
                              f"{c['accuracy_diff']['high'] * 100:+.1f}]",
-            "McNemar p": c["mcnemar"]["p_value"] if c["mcnemar"] else None} for c in analysis.comparisons]),
+            "McNemar p": f"{c['mcnemar']['p_value']:.3g}" if c["mcnemar"] else "–"} for c in analysis.comparisons]),
             hide_index=True, width="stretch")
+        st.caption("McNemar's test is run for the trained classifier against each other arm (the question the "
+                   "verdict asks); pairs of LLM arms show the paired interval only (–).")
     proj = {ARM_NAMES[a]: m["projection"] for a, m in analysis.arms.items() if m.get("projection")}
     if proj:
         st.markdown("**What the LLM arms would cost on Claude** (this run's token counts, prices from "

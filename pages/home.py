@@ -61,9 +61,10 @@ with c3:
 
 
 def your_work() -> list[str]:
-    """One line per page that has work in this session (files, comparison, sentiment batch, Arena answers)."""
+    """One line per page that has work in this session (files, comparison, sentiment batch, Arena answers and
+    evaluation, Decide's bake-off)."""
     lines = []
-    files = uploaded_files()
+    files = {k: e for k, e in uploaded_files().items() if not e.get("failed")}
     if files:
         lines.append("**Files**: " + ", ".join(f"{e['name']} ({e['page']})" for e in files.values()))
     results = st.session_state.get("dm_results") or {}
@@ -81,10 +82,21 @@ def your_work() -> list[str]:
                      f"({', '.join(batch['runs'])})")
     arena = st.session_state.get("arena_result")
     if arena and arena.get("arms"):
-        arm = next(iter(arena["arms"].values()))
-        query = arm.prompt.user_text if hasattr(arm, "prompt") else ""
-        lines.append("**Prompt Arena**: both prompts answered" + (f" for a {len(query):,}-character query"
-                                                                  if query else ""))
+        query = str(st.session_state.get("arena_query") or "").strip()
+        shown = (query[:60] + "…") if len(query) > 60 else query
+        lines.append("**Prompt Arena**: both prompts answered" + (f" for “{shown}”" if shown else ""))
+    evaluation = st.session_state.get("arena_eval")
+    if evaluation and evaluation.get("summary"):
+        n = evaluation["summary"].get("n_queries")
+        lines.append("**Prompt Arena**: a held-out evaluation of raw vs contextualised prompts"
+                     + (f" on {n:,} queries" if isinstance(n, int) else ""))
+    bakeoff = st.session_state.get("decide_result")
+    if bakeoff is not None:
+        from core.decide.plan import ARM_NAMES
+
+        arms = ", ".join(ARM_NAMES.get(a, a) for a in bakeoff.arms) + (", hybrid" if bakeoff.hybrid_run else "")
+        lines.append(f"**Decide**: a bake-off ({arms}) on {bakeoff.n_test:,} test rows of "
+                     f"{bakeoff.data.get('name', 'your data')}; open the page for the verdict")
     return lines
 
 

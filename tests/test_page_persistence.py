@@ -362,3 +362,37 @@ def test_a_cli_workspace_opens_on_the_data_models_page(tmp_path, capsys):
     assert at.session_state["dm_exclude"] == ["colour"]
     assert at.success and "Best model: **Linear (logistic / ridge)**" in at.success[0].value
     assert list(board(at)["Model"]) == ["Linear (logistic / ridge)", "Baseline (dummy)"]
+
+
+def test_a_file_that_is_not_a_table_is_not_offered_again_nor_listed_as_work():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    at = go(app(), DM)
+    at.radio(key="dm_source").set_value("Upload a file")
+    ok(at)
+    at.file_uploader(key="dm_upload").set_value(("screenshot.csv", png, "text/csv"))
+    ok(at)
+    assert any("is an image, not a table" in e.value for e in at.error)
+    go(at, SENT)
+    at.radio(key="sentiment_source").set_value("Upload a file")
+    ok(at)
+    offered = [o for s in at.selectbox if s.key == "sentiment_file" for o in s.options]
+    assert not any("screenshot.csv" in o for o in offered), offered
+    go(at, HOME)
+    assert not any("screenshot.csv" in m.value for m in at.markdown)
+
+
+def test_home_lists_a_finished_bake_off_and_the_arena_query_as_typed():
+    from core.decide import BakeoffConfig, load_bakeoff_data, plan_bakeoff, run_plan
+    from tests.decide_fakes import ScriptedChooser
+
+    data = load_bakeoff_data(str(ROOT / "data" / "support_queries.csv"), "text", "label", n_test=40, seed=0)
+    result = run_plan(plan_bakeoff(data, ScriptedChooser(lambda q, labels, s, m: labels[0]),
+                                   BakeoffConfig(bootstrap=100, learning_curve=(1.0,))))
+    at = app()
+    at.session_state["decide_result"] = result
+    at.session_state["arena_result"] = {"key": "k", "arms": {"raw": object()}}
+    at.session_state["arena_query"] = "I was charged twice."
+    go(at, HOME)
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Decide**: a bake-off (Trained classifier, Zero-shot LLM, Few-shot LLM, hybrid) on 40 test rows" in text
+    assert "both prompts answered for “I was charged twice.”" in text

@@ -238,7 +238,7 @@ def sections(result, analysis, *, context: dict | None = None, command: str | No
         s.tables.append(Table(["τ", "Share to LLM", "Accuracy", "USD / 1k", "p95 ms"],
                               [[f"{pts[i]['tau']:.3f}", f"{pts[i]['share_llm']:.0%}", f"{pts[i]['accuracy']:.1%}",
                                 _usd(pts[i]["cost_per_1k"]), _ms(pts[i]["p95_ms"])] for i in idx],
-                              caption="Points of the curve; the HTML report charts all of it."))
+                              caption="Points of the curve (the chart below draws all of them)."))
         s.figures = ["cascade_share", "cascade_cost"]
         out.append(s)
 

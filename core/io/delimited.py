@@ -187,7 +187,7 @@ def _read_delimited(src: _Source, header: bool, result: LoadedTable, na_text: li
     if n_nul:
         if n_nul > max(2, src.size // 100):
             raise DataError(f"'{name}' contains binary bytes ({n_nul:,} NUL bytes) and is not a text table. "
-                            "Upload a CSV, TSV, Excel, Parquet or JSON Lines file.")
+                            "Use a CSV, TSV, Excel, Parquet or JSON Lines file.")
         data = src.read()
         lines = [i + 1 for i, ln in enumerate(data.split(b"\n")) if b"\x00" in ln]
         utf8 = data.replace(b"\x00", b"")

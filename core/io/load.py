@@ -69,7 +69,7 @@ def load_table(
     head = src.head(65536)
     if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8) and (src.size <= 65536 or not src.read().strip(
             b" \t\r\n\x00" + codecs.BOM_UTF8)):
-        raise DataError(f"'{name}' is empty. Upload a file with a header row and at least one data row.")
+        raise DataError(f"'{name}' is empty. Use a file with a header row and at least one data row.")
     fmt = sniff_format(head, name)
     result = LoadedTable(frame=pd.DataFrame(), name=name, file_format=fmt, n_bytes=src.size,
                          digest=table_digest(sha256 or src.digest(), sheet=sheet, header=header,

@@ -64,7 +64,7 @@ def sniff_format(data: bytes, name: str) -> str:
     if head.startswith(b"%PDF"):
         raise DataError(f"'{name}' is a PDF, not a table. Export the table as CSV or Excel and upload that.")
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        raise DataError(f"'{name}' is an image, not a table. Upload a CSV, TSV, Excel, Parquet or JSON Lines file.")
+        raise DataError(f"'{name}' is an image, not a table. Use a CSV, TSV, Excel, Parquet or JSON Lines file.")
     if ext in EXTENSIONS["excel"] or ext in EXTENSIONS["parquet"]:
         raise DataError(f"'{name}' has a {ext} extension but its content is not a valid {ext} file. "
                         "Re-export it from the program that made it.")
@@ -72,7 +72,7 @@ def sniff_format(data: bytes, name: str) -> str:
     if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
             and _control_bytes(sample) > max(2, len(sample) // 100):
         raise DataError(f"'{name}' contains binary bytes and is not a text table. "
-                        "Upload a CSV, TSV, Excel, Parquet or JSON Lines file.")
+                        "Use a CSV, TSV, Excel, Parquet or JSON Lines file.")
     if ext in EXTENSIONS["jsonl"]:
         return "jsonl"
     stripped = data.lstrip(codecs.BOM_UTF8).lstrip()
