@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.errors import CrossroadsError
 from core.export import to_csv_bytes, to_json_bytes
-from core.io import SUPPORTED_EXTENSIONS, LoadedTable, file_digest, list_sheets, load_table
+from core.io import LoadedTable, file_digest, list_sheets, load_table
 from core.redact import redact_urls
 from pages._state import keep, put
 
@@ -196,7 +196,9 @@ def table_input(key: str, *, samples: dict[str, Callable[[], LoadedTable]] | Non
         return table
 
     up = st.file_uploader(
-        "Upload a table", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], key=f"{key}_upload",
+        # no type filter: a wrong file (a PNG, a PDF, a .docx) gets core.io's message saying what it is and what
+        # to upload instead; the uploader's own refusal was a red mark on the file name, its reason only on hover
+        "Upload a table (CSV, TSV/TXT, Excel, Parquet or JSON Lines)", key=f"{key}_upload",
         on_change=_on_upload_change, args=(key,),
         help=upload_help or "CSV, TSV/TXT, Excel (.xlsx/.xls/.ods), Parquet or JSON Lines; any common encoding "
                             "(UTF-8, Shift-JIS, Latin-1) and delimiter. Up to 200 MB. Your file is never changed.",

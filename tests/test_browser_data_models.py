@@ -113,3 +113,17 @@ def test_telco_leaderboard_fills_in_and_charts_tell_the_truth(page, app_url, sha
     assert n_now > n_first, (n_first, n_now)
     page.screenshot(path=str(artifacts / "data_models_telco_shap_refined.png"))
     assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_a_picture_uploaded_by_mistake_gets_a_message_in_the_page(page, app_url, tmp_path, artifacts):
+    """The uploader takes any file; core.io says what it is and what to upload (no red mark readable on hover only)."""
+    png = tmp_path / "screenshot.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
+    page.goto(app_url)
+    page.get_by_text("Open Data & Models").wait_for()
+    page.goto(f"{app_url}/data_models")
+    page.get_by_text("Upload a file", exact=True).click()
+    page.locator('input[type="file"]').set_input_files(str(png))
+    page.get_by_text("'screenshot.png' is an image, not a table.").wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "data_models_png_upload.png"))
+    assert page.get_by_test_id("stException").count() == 0
