@@ -405,12 +405,20 @@ for a in analysis.arms.values():
                  "accuracy [95% CI]": ci(a["accuracy"]), "macro F1 [95% CI]": ci(a["macro_f1"]), "n": a["n"],
                  "p50 ms": a["latency_ms"]["p50"], "p95 ms": a["latency_ms"]["p95"],
                  "tokens in": num(a["input_tokens_mean"], 0), "tokens out": num(a["output_tokens_mean"], 1),
-                 "USD / 1k": usd(a["cost_per_1k"]), "batch USD / 1k": usd(a.get("batch_per_1k")),
+                 "USD / 1k (batch)": usd(a["cost_per_1k"]) + (f" ({usd(a['batch_per_1k'])})"
+                                                              if a.get("batch_per_1k") is not None else ""),
                  "to LLM": "–" if a.get("llm_share") is None else f"{a['llm_share']:.0%}",
                  "invalid output": a["invalid"], "failed": a.get("failed", 0)})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"p50 ms": st.column_config.NumberColumn(format="%.1f"),
-                            "p95 ms": st.column_config.NumberColumn(format="%.1f")})
+arms_table = pd.DataFrame(rows)
+if not arms_table["failed"].any():  # a column of zeros only widens the table
+    arms_table = arms_table.drop(columns=["failed"])
+st.dataframe(arms_table, hide_index=True, width="stretch",
+             column_config={"p50 ms": st.column_config.NumberColumn(format="%.0f"),
+                            "p95 ms": st.column_config.NumberColumn(format="%.0f"),
+                            "n": st.column_config.NumberColumn(width="small"),
+                            "failed": st.column_config.NumberColumn(width="small")})
+st.caption("USD per 1,000 queries on demand, and in brackets with Bedrock batch inference (50% off) where the "
+           "provider offers it.")
 t1, t2, t3, t4, t5 = st.tabs(["Accuracy", "Hybrid cascade", "Learning curve", "Latency", "Details"])
 with t1:
     st.plotly_chart(charts.arms_chart(analysis), width="stretch", key="decide_chart_arms")
@@ -442,7 +450,7 @@ with t5:
             "McNemar p": f"{c['mcnemar']['p_value']:.3g}" if c["mcnemar"] else "–"} for c in analysis.comparisons]),
             hide_index=True, width="stretch")
         st.caption("McNemar's test is run for the trained classifier against each other arm (the question the "
-                   "verdict asks); pairs of LLM arms show the paired interval only (–).")
+                   "verdict asks); the other pairs show the paired interval only (–).")
     proj = {ARM_NAMES[a]: m["projection"] for a, m in analysis.arms.items() if m.get("projection")}
     if proj:
         st.markdown("**What the LLM arms would cost on Claude** (this run's token counts, prices from "
