@@ -269,8 +269,6 @@ def _agreement(quick, reference) -> tuple[int, int, float]:
 
 
 def bench_shap(reference_rows: int, row_cap: int) -> dict:
-    import numpy as np
-
     from core.io import load_table
     from core.tabular.compare import compare_models
     from core.tabular.explain import FIRST_VIEW_S, ProgressiveExplainer, plot_bar, plot_beeswarm, plot_waterfall, to_png
@@ -278,7 +276,7 @@ def bench_shap(reference_rows: int, row_cap: int) -> dict:
     print(f"\n== SHAP first view (FIRST_VIEW_S = {FIRST_VIEW_S:g} s of set-up and explaining + 3 charts; row cap {row_cap}) "
           f"and agreement with a {reference_rows}-row reference (load {load()}) ==")
     t0 = time.perf_counter()
-    import shap
+    import shap  # noqa: F401 - imported here to time SHAP's import on its own
 
     import_s = time.perf_counter() - t0
     from core.tabular.charts import configure_matplotlib_cjk
