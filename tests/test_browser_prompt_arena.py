@@ -115,10 +115,11 @@ def test_pii_urgency_and_a_held_out_evaluation_that_survives_a_page_change(page,
     page.get_by_text("Personal data masked before sending").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "prompt_arena_pii.png"))
     assert "4111 1111 1111 1111</query>" not in page.locator("body").inner_text()
-    # a calm but serious Japanese complaint: urgency with its reason
+    # a Japanese complaint with no evaluative word: negative through the support lexicon, urgency with its reasons
     box.fill("解約したのにまだ料金が引き落とされています。")
     box.press("Control+Enter")
-    page.get_by_text(re.compile(r"^Why: high: urgency cue まだ…ています \+ at stake: 解約後の請求")).wait_for()
+    page.get_by_text(re.compile(r"^Why: high: strongly negative sentiment \(Negative 0\.67\) \+ urgency cue "
+                                r"まだ…ています \+ at stake: 解約後の請求")).wait_for()
     page.get_by_text(re.compile("^Why:")).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "prompt_arena_urgency_reason.png"))
     # batch evaluation on a held-out split of the sample
