@@ -37,7 +37,7 @@ def ensure_navigation() -> None:
     Streamlit has no public switch for this while the folder is named ``pages/`` (the layout is fixed):
     ``PagesManager`` sets the flag from the folder's existence and only ``st.navigation`` clears it, after
     the first request has already run the page file through ``_mpa_v1``. So the private flag is used, and
-    ``requirements.txt`` pins Streamlit below the next minor release; ``tests/test_browser_navigation.py``
+    ``requirements.txt`` pins Streamlit below the next minor release; ``tests/ui/test_browser_navigation.py``
     is the guard to run before raising the bound.
     """
     from streamlit.runtime.pages_manager import PagesManager

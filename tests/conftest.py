@@ -20,6 +20,10 @@ from core.settings import settings
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
+# tests/ mirrors core/ (tests/arena, tests/aws, ...); the shared helpers (aws_helpers, local_servers, conftest's
+# running_app) live here, so test modules in the subfolders import them by name as before
+if str(ROOT / "tests") not in sys.path:
+    sys.path.append(str(ROOT / "tests"))
 SHARED_DATA = settings.shared_data  # CROSSROADS_SHARED_DATA, default ../shared/data
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

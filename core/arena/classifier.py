@@ -75,7 +75,7 @@ class _SingleQueryScorer:
     the same arithmetic directly from the fitted parts: each ``TfidfVectorizer``'s own analyzer,
     vocabulary and ``idf_`` (sublinear tf ``1 + ln(count)``, then l2 norm per vectorizer, as
     ``TfidfTransformer`` does), then the ``LogisticRegression``'s ``coef_``/``intercept_`` and its
-    softmax (or logistic for two classes). ``tests/test_arena_classifier.py`` checks it against
+    softmax (or logistic for two classes). ``tests/arena/test_arena_classifier.py`` checks it against
     ``Pipeline.predict_proba`` on every sample query.
     """
 

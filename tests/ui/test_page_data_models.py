@@ -6,7 +6,7 @@ import pytest
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "pages" / "data_models.py")
+PAGE = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "pages" / "data_models.py")
 
 
 def _app():

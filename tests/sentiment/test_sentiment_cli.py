@@ -12,7 +12,7 @@ import pytest
 
 from core.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from aws_helpers import BUCKET, REGION, ROLE_BR, ROLE_CO, ROLE_SM, moto_aws, s3_put, stubbed
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DM = str(ROOT / "pages" / "data_models.py")
 
 

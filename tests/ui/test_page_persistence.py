@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 DM, SENT, ARENA, HOME = "pages/data_models.py", "pages/sentiment.py", "pages/prompt_arena.py", "pages/home.py"
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None

@@ -12,7 +12,7 @@ from core.arena.providers.deployment import check_base_url, check_gguf_path
 from core.errors import ConfigError
 from tests.local_servers import openai_server
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from core.arena.providers import ProviderSpec, ProviderStatus, register_provider
 from core.decide import Constraints, analyse
 from tests.decide_fakes import ScriptedChooser, paid_spec
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "decide.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decide.py")
 CALLS: list = []
 
 

@@ -18,7 +18,7 @@ from conftest import free_port, wait_http
 
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = """
 import sys

@@ -14,7 +14,7 @@ from core.arena.providers import register_provider, unregister_provider
 from core.cli import main
 from tests.decide_fakes import paid_spec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "data" / "support_queries.csv")
 BASE = ["bakeoff", "--data", SAMPLE, "--text-column", "text", "--label-column", "label"]
 

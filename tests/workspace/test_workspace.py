@@ -23,7 +23,7 @@ from core.workspace import Workspace, WorkspaceError, open_workspace, workspace_
 from core.workspace.codec import decode, encode, UnsupportedValue
 from core.workspace.sections import add_comparison, loaded_table, restore_comparison_section
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _small_table():

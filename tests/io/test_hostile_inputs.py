@@ -18,7 +18,7 @@ from core.errors import LimitError
 from core.io import list_sheets, load_table
 from tests.local_servers import openai_server
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args, env=None, timeout=120):

@@ -21,7 +21,7 @@ from core.aws.staging import S3Location
 from core.cli import main
 from core.errors import ConfigError, DataError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STAGING = S3Location.make(BUCKET, "runs")
 
 

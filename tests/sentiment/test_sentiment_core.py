@@ -176,7 +176,7 @@ def test_label_is_argmax_over_sample_files():
     import pandas as pd
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "data"
+    root = Path(__file__).resolve().parents[2] / "data"
     texts = pd.concat([pd.read_csv(root / f)["text"] for f in ("sentiment_examples.csv", "support_queries.csv")])
     batch = analyze_batch(texts.tolist())
     assert batch.n_done == len(texts) > 200 and not batch.errors

@@ -13,7 +13,7 @@ import pytest
 
 from core.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "support_queries.csv"
 QUERY = "I was charged twice for the same order, please refund the extra payment now!"
 

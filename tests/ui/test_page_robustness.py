@@ -13,9 +13,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.local_servers import comprehend_server, openai_server
-from tests.test_hostile_inputs import bomb
+from tests.io.test_hostile_inputs import bomb
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
 
 

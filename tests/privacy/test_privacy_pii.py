@@ -13,7 +13,7 @@ from core.errors import DataError, ProviderError
 from core.privacy import ComprehendPiiDetector, find_pii, mask_pii, merge_entities
 from core.privacy.pii import PiiEntity
 
-CASES = pd.read_csv(Path(__file__).with_name("data") / "pii_cases.csv", keep_default_na=False)
+CASES = pd.read_csv(Path(__file__).parents[1].joinpath("data") / "pii_cases.csv", keep_default_na=False)
 
 
 @pytest.mark.parametrize("text,language,expected,note", CASES.values.tolist(), ids=CASES["note"].tolist())

@@ -10,7 +10,7 @@ import pytest
 
 from core.cli import main
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def _run(argv, capsys):

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.sentiment as cs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "sentiment.py")
 EXAMPLES = ROOT / "data" / "sentiment_examples.csv"
 

@@ -16,7 +16,7 @@ from core.sentiment.base import SentimentBackend, SentimentResult, scores_from_e
 from core.sentiment.evaluate import agreement, guess_columns
 from core.sentiment.registry import BACKENDS, BackendSpec, backend_spec, register_backend, unregister_backend
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ShoutBackend(SentimentBackend):

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.arena.providers import LLMProvider, LLMResponse, ProviderSpec, ProviderStatus, register_provider, \
     unregister_provider
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "prompt_arena.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "prompt_arena.py")
 SENT: list = []
 
 

@@ -22,7 +22,7 @@ from core.arena.providers.base import now_ms
 from core.cli import build_parser
 from core.errors import ConfigError, ProviderError
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "prompt_arena.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "prompt_arena.py")
 
 
 class FakeProvider(LLMProvider):
