@@ -34,7 +34,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "LLMResponse": ("core.arena.providers.base", "LLMResponse"),
     "RenderedPrompt": ("core.arena.prompts.templates", "RenderedPrompt"),
     "ArmResult": ("core.arena.hybrid", "ArmResult"),
-    "QueryAnalysis": ("core.arena.hybrid", "QueryAnalysis"),
+    "QueryAnalysis": ("core.arena.analysis", "QueryAnalysis"),
     "ArenaResult": ("core.arena.hybrid", "ArenaResult"),
     "BakeoffResult": ("core.decide.result", "BakeoffResult"),
 }
