@@ -14,7 +14,9 @@ UI-free (never imports Streamlit). Modules, by concern:
 - :mod:`core.aws.sagemaker_linear_learner` – Linear Learner training on locally built features, batch
   transform, metrics beside the local linear model.
 - :mod:`core.aws.bedrock_batch` – Bedrock batch inference in the Converse format (generic
-  :func:`~core.aws.bedrock_batch.build_record`), joined by ``recordId``.
+  :func:`~core.aws.bedrock_batch.build_record`), joined by ``recordId``; its records, planning and
+  output reading live in :mod:`core.aws.bedrock_records`, :mod:`core.aws.bedrock_plan` and
+  :mod:`core.aws.bedrock_output` (all re-exported by :mod:`core.aws.bedrock_batch`).
 - :mod:`core.aws.comprehend_job` – Comprehend sentiment jobs, results in ``core.sentiment``'s schema.
 - :mod:`core.aws.pricing` – estimates from dated price files (``aws_prices.json``, ``quotas.json``).
 - :mod:`core.aws.errors` – clear, fixable messages (bucket, role, trust, region, quota, failed job).
